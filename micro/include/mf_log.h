@@ -1,0 +1,26 @@
+/* A small formatter and the log call built on the platform hook. */
+#ifndef MF_LOG_H
+#define MF_LOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* snprintf-like, freestanding. Supports %s %c %d %i %u %x %X %p %% and the
+ * l/z length modifiers, a field width and '0'/'-' flags, and %f (fixed, with
+ * an optional precision). Always NUL-terminates when size > 0. Returns the
+ * number of characters written, excluding the NUL. */
+size_t mf_format(char *buf, size_t size, const char *fmt, ...);
+size_t mf_vformat(char *buf, size_t size, const char *fmt, va_list args);
+
+/* Formats one line (at most 160 characters) and hands it to mf_platform_log. */
+void mf_log(const char *fmt, ...);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

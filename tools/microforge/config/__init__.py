@@ -1,0 +1,1 @@
+"""Boards, toolchains, TFLM spellings and kernel variants, read from data."""

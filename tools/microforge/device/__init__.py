@@ -1,0 +1,1 @@
+"""Flashers and serial transports."""

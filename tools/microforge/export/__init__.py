@@ -1,0 +1,1 @@
+"""Vendor IDE project exporters."""

@@ -1,0 +1,1 @@
+"""Hardware-in-the-loop: protocol, results, farm and nightly runs."""
