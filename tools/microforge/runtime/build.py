@@ -1,0 +1,165 @@
+"""Builds the host shared library of the runtime for the Python binding.
+
+Until the SCons build provides ``gen/host_*/lib/libmicroforge.so``, this
+compiles ``micro/core/*.c``, ``micro/kernels/*.c`` and the runner's host API
+with the host C compiler into a cache directory. Objects are cached by a hash
+of their source, every header and the flags, so only changed files rebuild.
+
+Op kernels that do not exist yet (no ``mf_op_<name>`` definition in
+``micro/kernels/*.c``) get a generated registration whose prepare fails with
+"no kernel for <OP> in this build", so the library loads and every other op
+can be tested; ``missing_ops()`` lists them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from microforge import ROOT
+
+CFLAGS = ("-std=c11", "-O2", "-fPIC", "-Wall", "-Wextra", "-Werror",
+          "-DMF_PROFILE", "-DMF_OP_NAMES")
+RUNNER_SOURCES = ("mf_runner.c", "host_api.c", "host_platform.c")
+COMPILE_TIMEOUT_S = 300
+JOBS = 2
+
+
+class BuildError(RuntimeError):
+    """The host library could not be compiled or linked."""
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("MICROFORGE_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "microforge")
+    return Path(base) / "hostlib"
+
+
+def _compiler() -> str:
+    cc = os.environ.get("CC", "gcc")
+    if shutil.which(cc) is None:
+        raise BuildError(f"C compiler {cc!r} not found (set CC)")
+    return cc
+
+
+def runtime_ops(root: Path = ROOT) -> list[tuple[str, int, str]]:
+    """(symbol suffix, builtin code, name) of every op in micro/include/mf_ops.h."""
+    text = (root / "micro/include/mf_ops.h").read_text()
+    return [(m[1], int(m[2]), m[3])
+            for m in re.finditer(r'X\((\w+),\s*(\d+),\s*"(\w+)"\)', text)]
+
+
+def missing_ops(root: Path = ROOT) -> list[str]:
+    """Names of the ops that have no kernel file defining their registration yet."""
+    defined = set()
+    for path in sorted((root / "micro/kernels").glob("*.c")):
+        defined.update(re.findall(r"mf_op_registration\s+mf_op_(\w+)\s*=", path.read_text()))
+    return [name for sym, _, name in runtime_ops(root) if sym not in defined]
+
+
+def _missing_ops_source(root: Path) -> str | None:
+    missing = set(missing_ops(root))
+    if not missing:
+        return None
+    lines = ["#include <stddef.h>", "", '#include "mf_kernel.h"', "",
+             "static mf_status no_kernel(mf_kernel_ctx *ctx) {",
+             '  return mf_kernel_error(ctx, "no kernel for this op in this build");', "}", ""]
+    for sym, code, name in runtime_ops(root):
+        if name in missing:
+            lines.append(f"const mf_op_registration mf_op_{sym} = "
+                         f'{{{code}, 255, "{name}", NULL, no_kernel, NULL, NULL}};')
+    return "\n".join(lines) + "\n"
+
+
+def _sources(root: Path) -> list[Path]:
+    core = sorted((root / "micro/core").glob("*.c"))
+    kernels = sorted((root / "micro/kernels").glob("*.c"))
+    return [*core, *kernels, *(root / "micro/runner" / name for name in RUNNER_SOURCES)]
+
+
+def _headers_digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for folder in ("micro/include", "micro/core", "micro/kernels", "micro/runner"):
+        for path in sorted((root / folder).glob("*.h")):
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def _run(cmd: list[str]) -> None:
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S)
+    except subprocess.TimeoutExpired as exc:
+        raise BuildError(f"timed out after {COMPILE_TIMEOUT_S} s: {' '.join(cmd)}") from exc
+    if proc.returncode != 0:
+        raise BuildError(f"{' '.join(cmd)}\n{proc.stderr.strip()}")
+
+
+def build_host_library(root: Path = ROOT, extra_cflags: tuple[str, ...] = ()) -> Path:
+    """Returns the path of an up-to-date host libmicroforge.so, compiling what changed."""
+    cc = _compiler()
+    flags = (*CFLAGS, *extra_cflags, f"-I{root / 'micro/include'}", f"-I{root / 'micro/core'}",
+             f"-I{root / 'micro/kernels'}", f"-I{root / 'micro/runner'}")
+    base = cache_dir()
+    objdir = base / "obj"
+    objdir.mkdir(parents=True, exist_ok=True)
+    common = hashlib.sha256("\0".join((cc, *flags, _headers_digest(root))).encode()).hexdigest()
+
+    units: list[tuple[str, bytes]] = [(str(p), p.read_bytes()) for p in _sources(root)]
+    generated = _missing_ops_source(root)
+    if generated is not None:
+        units.append(("missing_ops.c", generated.encode()))
+
+    def obj_for(name: str, data: bytes) -> Path:
+        key = hashlib.sha256(common.encode() + b"\0" + data).hexdigest()[:24]
+        return objdir / f"{Path(name).stem}-{key}.o"
+
+    objects = [obj_for(name, data) for name, data in units]
+    link_flags = ("-shared", "-Wl,--no-undefined")
+    lib = base / ("libmicroforge-" + hashlib.sha256("\0".join(
+        (*link_flags, *(o.name for o in objects))).encode()).hexdigest()[:16] + ".so")
+    if lib.exists():
+        return lib
+    with open(base / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if lib.exists():
+            return lib
+        with tempfile.TemporaryDirectory(dir=base) as tmp:
+
+            def compile_one(unit: tuple[str, bytes], obj: Path) -> None:
+                if obj.exists():
+                    return
+                name, data = unit
+                src = Path(name)
+                if not src.is_absolute():
+                    src = Path(tmp) / name
+                    src.write_bytes(data)
+                part = Path(tmp) / obj.name
+                _run([cc, *flags, "-c", str(src), "-o", str(part)])
+                os.replace(part, obj)
+
+            with ThreadPoolExecutor(JOBS) as pool:
+                for f in [pool.submit(compile_one, u, o) for u, o in zip(units, objects,
+                                                                         strict=True)]:
+                    f.result()
+            part = Path(tmp) / lib.name
+            _run([cc, *link_flags, "-o", str(part), *map(str, objects), "-lm"])
+            os.replace(part, lib)
+    return lib
+
+
+def host_library() -> Path:
+    """The library to load: $MICROFORGE_HOST_LIB if set, else build_host_library()."""
+    given = os.environ.get("MICROFORGE_HOST_LIB")
+    if given:
+        path = Path(given)
+        if not path.is_file():
+            raise BuildError(f"MICROFORGE_HOST_LIB={given} does not exist")
+        return path
+    return build_host_library()
