@@ -114,7 +114,9 @@ static inline int32_t mf_mul_by_quantized_multiplier_i64(int64_t x, int32_t mult
                                                          int shift) {
   const int32_t reduced = multiplier < 0x7FFF0000 ? ((multiplier + (1 << 15)) >> 16) : 0x7FFF;
   const int total_shift = 15 - shift;
-  const int64_t rounded = x * (int64_t)reduced + ((int64_t)1 << (total_shift - 1));
+  /* Wrap-around (not undefined) if x is beyond the documented range. */
+  const int64_t rounded =
+      (int64_t)((uint64_t)x * (uint64_t)(int64_t)reduced + ((uint64_t)1 << (total_shift - 1)));
   return (int32_t)(rounded >> total_shift);
 }
 
@@ -130,6 +132,11 @@ static inline int32_t mf_mul_by_quantized_multiplier_greater_than_one(int32_t x,
                                                                        int32_t multiplier,
                                                                        int left_shift) {
   return mf_srdhm(mf_shift_left(x, left_shift), multiplier);
+}
+
+/* a + b with two's complement wrap-around instead of undefined overflow. */
+static inline int32_t mf_wrap_add(int32_t a, int32_t b) {
+  return (int32_t)((uint32_t)a + (uint32_t)b);
 }
 
 static inline int32_t mf_clamp_i32(int32_t x, int32_t lo, int32_t hi) {
