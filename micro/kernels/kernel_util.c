@@ -305,15 +305,21 @@ void mf_broadcast_run(const mf_broadcast *plan, const void *a, const void *b, vo
 /* ---- Strided copies ---- */
 
 mf_status mf_gather_optimize(mf_kernel_ctx *ctx, mf_gather_info *info) {
+  for (uint32_t d = 0; d < info->rank; ++d) {
+    if (info->dims[d] == 0) { /* nothing to copy */
+      info->rank = 1;
+      info->dims[0] = 0;
+      info->step[0] = (int32_t)info->esize;
+      return MF_OK;
+    }
+  }
   uint32_t n = 0;
-  int empty = 0;
   int64_t lo = info->base;
   int64_t hi = info->base;
   for (uint32_t d = 0; d < info->rank; ++d) {
     const uint32_t size = info->dims[d];
     const int32_t step = info->step[d];
-    if (size == 0) empty = 1;
-    if (size <= 1) continue;
+    if (size == 1) continue;
     const int64_t span = (int64_t)step * (int64_t)(size - 1);
     if (span < 0) lo += span;
     else hi += span;
@@ -328,11 +334,10 @@ mf_status mf_gather_optimize(mf_kernel_ctx *ctx, mf_gather_info *info) {
   if (lo < 0 || hi + (int64_t)info->esize > INT32_MAX) {
     return mf_kernel_error(ctx, "copy offsets out of range");
   }
-  if (empty || n == 0) {
-    info->rank = 1;
-    info->dims[0] = empty ? 0 : 1;
+  if (n == 0) {
+    info->dims[0] = 1;
     info->step[0] = (int32_t)info->esize;
-    return MF_OK;
+    n = 1;
   }
   info->rank = n;
   return MF_OK;
@@ -410,6 +415,171 @@ void mf_gather_run(const mf_gather *plan, const void *src, void *dst) {
     }
     if (d == rank) return;
   }
+}
+
+/* ---- Padded copies ---- */
+
+mf_status mf_pad_store(mf_kernel_ctx *ctx, const mf_pad_info *info, const mf_pad **plan) {
+  uint32_t dims[MF_MAX_RANK];
+  uint32_t before[MF_MAX_RANK];
+  uint32_t after[MF_MAX_RANK];
+  uint32_t rank = 0;
+  for (uint32_t d = 0; d < info->rank; ++d) { /* unit dims without padding change nothing */
+    if (info->dims[d] == 1 && info->before[d] == 0 && info->after[d] == 0) continue;
+    dims[rank] = info->dims[d];
+    before[rank] = info->before[d];
+    after[rank] = info->after[d];
+    ++rank;
+  }
+  if (rank == 0) {
+    dims[0] = 1;
+    before[0] = 0;
+    after[0] = 0;
+    rank = 1;
+  }
+  /* An unpadded innermost dim joins the next one out: its rows are whole. */
+  while (rank > 1 && before[rank - 1] == 0 && after[rank - 1] == 0) {
+    const uint32_t n = dims[rank - 1];
+    dims[rank - 2] *= n;
+    before[rank - 2] *= n;
+    after[rank - 2] *= n;
+    --rank;
+  }
+  mf_pad *p = (mf_pad *)mf_alloc_persistent(ctx, sizeof(mf_pad) + 4u * rank * sizeof(uint32_t));
+  *plan = p;
+  if (p == NULL) return MF_ERR_ARENA_TOO_SMALL;
+  p->rank = (uint16_t)rank;
+  p->esize = (uint16_t)info->esize;
+  uint32_t *out = (uint32_t *)(p + 1);
+  uint32_t block = 1;
+  for (uint32_t d = rank; d-- > 0;) {
+    out[d] = dims[d];
+    out[rank + d] = before[d];
+    out[2 * rank + d] = after[d];
+    out[3 * rank + d] = block;
+    block *= before[d] + dims[d] + after[d];
+  }
+  return MF_OK;
+}
+
+/* Pads dimension d and everything inside it; returns the next source byte. */
+static const uint8_t *pad_level(const mf_pad *plan, uint32_t d, const uint8_t *src,
+                                uint8_t **dst_io, const void *value) {
+  const uint32_t rank = plan->rank;
+  const size_t esize = plan->esize;
+  const uint32_t *dims = (const uint32_t *)(plan + 1);
+  const uint32_t *before = dims + rank;
+  const uint32_t *after = before + rank;
+  const uint32_t *block = after + rank;
+  uint8_t *dst = *dst_io;
+  const size_t lead = (size_t)before[d] * block[d];
+  mf_fill(dst, value, esize, lead);
+  dst += lead * esize;
+  if (d + 1 == rank) {
+    const size_t bytes = (size_t)dims[d] * esize;
+    memcpy(dst, src, bytes);
+    src += bytes;
+    dst += bytes;
+  } else {
+    for (uint32_t i = 0; i < dims[d]; ++i) src = pad_level(plan, d + 1, src, &dst, value);
+  }
+  const size_t trail = (size_t)after[d] * block[d];
+  mf_fill(dst, value, esize, trail);
+  *dst_io = dst + trail * esize;
+  return src;
+}
+
+void mf_pad_run(const mf_pad *plan, const void *src, void *dst, const void *value) {
+  uint8_t *o = (uint8_t *)dst;
+  pad_level(plan, 0, (const uint8_t *)src, &o, value);
+}
+
+typedef struct pad_node_data {
+  const mf_pad *plan;
+  uint8_t value[8]; /* pad value when there is no constant_values input */
+} pad_node_data;
+
+mf_status mf_pad_node_prepare(mf_kernel_ctx *ctx) {
+  mf_status status = mf_check_io(ctx, 2, 3, 1);
+  if (status != MF_OK) return status;
+  const mf_tensor *in = mf_input(ctx, 0);
+  const mf_tensor *out = mf_output(ctx, 0);
+  const mf_dtype dtype = (mf_dtype)in->dtype;
+  if (in->dtype != out->dtype || !mf_dtype_is_plain(dtype)) {
+    return mf_kernel_error(ctx, "%s input, %s output", mf_dtype_name(dtype),
+                           mf_dtype_name((mf_dtype)out->dtype));
+  }
+  const uint32_t rank = in->ndims;
+  if (rank > MF_MAX_RANK) return mf_kernel_error(ctx, "rank above %d", MF_MAX_RANK);
+  const int32_t *pads;
+  uint32_t npads;
+  status = mf_const_i32(ctx, mf_input(ctx, 1), "paddings", &pads, &npads);
+  if (status != MF_OK) return status;
+  if (npads != 2 * rank) {
+    return mf_kernel_error(ctx, "%u paddings for rank %u", (unsigned)npads, (unsigned)rank);
+  }
+  mf_pad_info info;
+  info.rank = rank;
+  info.esize = (uint32_t)mf_dtype_size(dtype);
+  int32_t want[MF_MAX_RANK];
+  for (uint32_t d = 0; d < rank; ++d) {
+    const int32_t lo = pads[2 * d];
+    const int32_t hi = pads[2 * d + 1];
+    if (lo < 0 || hi < 0 || (int64_t)in->dims[d] + lo + hi > INT32_MAX) {
+      return mf_kernel_error(ctx, "paddings %d,%d of dim %u not supported", (int)lo, (int)hi,
+                             (unsigned)d);
+    }
+    info.dims[d] = (uint32_t)in->dims[d];
+    info.before[d] = (uint32_t)lo;
+    info.after[d] = (uint32_t)hi;
+    want[d] = in->dims[d] + lo + hi;
+  }
+  status = mf_expect_shape(ctx, out, "output", rank, want);
+  if (status != MF_OK) return status;
+
+  mf_quant out_q;
+  if (mf_output_quant(ctx, 0, &out_q) != MF_OK) out_q.channels = 0;
+  const int32_t out_zp = out_q.channels ? out_q.zero_point : 0;
+  uint8_t value[8] = {0};
+  if (mf_num_inputs(ctx) == 3) {
+    const mf_tensor *cv = mf_input(ctx, 2);
+    if (cv->dtype != in->dtype || mf_tensor_elements(cv) != 1) {
+      return mf_kernel_error(ctx, "constant_values must be one %s", mf_dtype_name(dtype));
+    }
+    if (dtype == MF_INT8 || dtype == MF_UINT8) {
+      mf_quant cv_q;
+      if (mf_input_quant(ctx, 2, &cv_q) != MF_OK) cv_q.channels = 0;
+      const int32_t cv_zp = cv_q.channels ? cv_q.zero_point : 0;
+      const float cv_scale = cv_q.channels ? cv_q.scale : 0.0f;
+      const float out_scale = out_q.channels ? out_q.scale : 0.0f;
+      if (cv_zp != out_zp || cv_scale != out_scale) {
+        return mf_kernel_error(ctx, "constant_values quantization differs from the output");
+      }
+    }
+  } else if (dtype == MF_INT8 || dtype == MF_UINT8) {
+    const int32_t lo = dtype == MF_INT8 ? INT8_MIN : 0;
+    const int32_t hi = dtype == MF_INT8 ? INT8_MAX : UINT8_MAX;
+    if (out_zp < lo || out_zp > hi) {
+      return mf_kernel_error(ctx, "output zero point %d out of range", (int)out_zp);
+    }
+    value[0] = (uint8_t)out_zp;
+  }
+  pad_node_data *data = (pad_node_data *)mf_alloc_persistent(ctx, sizeof *data);
+  const mf_pad *plan;
+  status = mf_pad_store(ctx, &info, &plan);
+  if (data == NULL || status != MF_OK) return MF_ERR_ARENA_TOO_SMALL;
+  data->plan = plan;
+  memcpy(data->value, value, sizeof value);
+  mf_set_op_data(ctx, data);
+  return MF_OK;
+}
+
+mf_status mf_pad_node_invoke(mf_kernel_ctx *ctx) {
+  const pad_node_data *data = (const pad_node_data *)mf_op_data(ctx);
+  const void *value = data->value;
+  if (mf_num_inputs(ctx) == 3) value = mf_input(ctx, 2)->data;
+  mf_pad_run(data->plan, mf_input(ctx, 0)->data, mf_output(ctx, 0)->data, value);
+  return MF_OK;
 }
 
 /* ---- Convolution geometry ---- */

@@ -122,6 +122,34 @@ mf_status mf_gather_optimize(mf_kernel_ctx *ctx, mf_gather_info *info);
 mf_status mf_gather_store(mf_kernel_ctx *ctx, const mf_gather_info *info, const mf_gather **plan);
 void mf_gather_run(const mf_gather *plan, const void *src, void *dst);
 
+/* ---- Padded copies (PAD, PADV2) ----
+ * dims, before and after are in elements, outermost dimension first. */
+typedef struct mf_pad_info {
+  uint32_t rank;
+  uint32_t esize;
+  uint32_t dims[MF_MAX_RANK]; /* input dims */
+  uint32_t before[MF_MAX_RANK];
+  uint32_t after[MF_MAX_RANK];
+} mf_pad_info;
+
+typedef struct mf_pad {
+  uint16_t rank;
+  uint16_t esize;
+  /* followed by dims[rank], before[rank], after[rank], block[rank] (32-bit):
+   * block[d] is the output elements of one index along dim d */
+} mf_pad;
+
+/* Merges unpadded inner dims and stores the plan. */
+mf_status mf_pad_store(mf_kernel_ctx *ctx, const mf_pad_info *info, const mf_pad **plan);
+/* Writes the padded copy of src to dst, padding with *value (esize bytes). */
+void mf_pad_run(const mf_pad *plan, const void *src, void *dst, const void *value);
+
+/* The whole PAD / PADV2 node: input, int32 paddings [rank, 2] (constant),
+ * optional scalar constant_values. Without constant_values int8 and uint8
+ * pad with the output zero point, other dtypes with 0 (as TFLite Micro). */
+mf_status mf_pad_node_prepare(mf_kernel_ctx *ctx);
+mf_status mf_pad_node_invoke(mf_kernel_ctx *ctx);
+
 /* ---- Convolution and pooling geometry ---- */
 
 typedef struct mf_padding_dim {
