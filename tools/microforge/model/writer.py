@@ -427,3 +427,51 @@ class ModelWriter:
             fields.append(Field.offset(OperatorField.INTERMEDIATES,
                                        b.vector_scalars("i", o.intermediates)))
         return b.table(fields)
+
+
+@dataclass(frozen=True)
+class T:
+    """A tensor of a single-op model: constant when `data` is given, else a graph input."""
+
+    shape: Sequence[int]
+    dtype: TensorType | str | np.dtype | type
+    quant: Quantization | None = None
+    data: np.ndarray | None = None
+    name: str | None = None
+    variable: bool = False
+
+    @staticmethod
+    def const(data: np.ndarray, quant: Quantization | None = None,
+              dtype: TensorType | str | np.dtype | type | None = None,
+              name: str | None = None) -> T:
+        arr = np.asarray(data)
+        return T(tuple(arr.shape), arr.dtype if dtype is None else dtype, quant, arr, name)
+
+
+def single_op_model(op: BuiltinOperator | str | int, inputs: Sequence[T | None],
+                    outputs: Sequence[T], options: Mapping[str, Any] | None = None,
+                    version: int = 1) -> bytes:
+    """A model of one operator. Inputs without data (and not variable) become the graph
+    inputs, in order; None is an absent optional input; outputs are the graph outputs."""
+    w = ModelWriter()
+    graph_inputs: list[int] = []
+    indices: list[int] = []
+    for n, spec in enumerate(inputs):
+        if spec is None:
+            indices.append(-1)
+            continue
+        name = spec.name or f"input{n}"
+        if spec.data is not None:
+            index = w.tensor(spec.shape, spec.dtype, name=name, quant=spec.quant,
+                             data=np.asarray(spec.data))
+        else:
+            index = w.tensor(spec.shape, spec.dtype, name=name, quant=spec.quant,
+                             variable=spec.variable)
+            if not spec.variable:
+                graph_inputs.append(index)
+        indices.append(index)
+    outs = [w.tensor(s.shape, s.dtype, name=s.name or f"output{n}", quant=s.quant)
+            for n, s in enumerate(outputs)]
+    w.operator(op, indices, outs, options, version=version)
+    w.set_io(graph_inputs, outs)
+    return w.to_bytes()

@@ -30,6 +30,7 @@ CFLAGS = ("-std=c11", "-O2", "-fPIC", "-Wall", "-Wextra", "-Werror",
 RUNNER_SOURCES = ("mf_runner.c", "host_api.c", "host_platform.c")
 COMPILE_TIMEOUT_S = 300
 JOBS = 2
+MAX_ERROR_LINES = 40
 
 
 class BuildError(RuntimeError):
@@ -98,7 +99,14 @@ def _run(cmd: list[str]) -> None:
     except subprocess.TimeoutExpired as exc:
         raise BuildError(f"timed out after {COMPILE_TIMEOUT_S} s: {' '.join(cmd)}") from exc
     if proc.returncode != 0:
-        raise BuildError(f"{' '.join(cmd)}\n{proc.stderr.strip()}")
+        lines = proc.stderr.strip().splitlines()
+        shown = "\n".join(lines[:MAX_ERROR_LINES])
+        if len(lines) > MAX_ERROR_LINES:
+            shown += f"\n... ({len(lines) - MAX_ERROR_LINES} more lines)"
+        short = [a for a in cmd if not a.endswith(".o")]
+        objects = len(cmd) - len(short)
+        what = " ".join(short) + (f" <{objects} objects>" if objects > 1 else "")
+        raise BuildError(f"{what}\n{shown}")
 
 
 def build_host_library(root: Path = ROOT, extra_cflags: tuple[str, ...] = ()) -> Path:
