@@ -53,7 +53,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from microforge import ROOT
 from microforge.model import reader, schema
 from microforge.model.writer import Quantization
@@ -466,7 +465,7 @@ def check_cases(cases: Sequence[Case], max_report: int = 5) -> None:
 
 def _oracle_item(model: bytes, sets: list[list[np.ndarray]], opts: dict[str, Any]
                  ) -> list[list[np.ndarray]]:
-    from tflite_micro import runtime  # noqa: PLC0415 (only in the worker)
+    from tflite_micro import runtime
 
     summary = reader.validate_bytes(model)
     it = runtime.Interpreter.from_bytes(model, arena_size=int(opts["arena_size"]))
@@ -486,7 +485,7 @@ _RUNTIMES: dict[str, Any] = {}
 
 def _ours_item(model: bytes, sets: list[list[np.ndarray]], opts: dict[str, Any]
                ) -> list[list[np.ndarray]]:
-    from microforge.runtime import HostRuntime  # noqa: PLC0415
+    from microforge.runtime import HostRuntime
 
     lib = str(opts["library"])
     if lib not in _RUNTIMES:
