@@ -1,0 +1,113 @@
+"""The SConstruct's counterpart: resolve the Config, define the tree, report."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from SCons.Node.FS import File
+from SCons.Script import (
+    BUILD_TARGETS,
+    COMMAND_LINE_TARGETS,
+    Exit,
+    GetBuildFailures,
+    GetLaunchDir,
+    GetOption,
+    Help,
+    Progress,
+    SetOption,
+)
+
+from microforge.config import Config, ConfigError, load_examples, resolve
+from microforge.config.resolve import VARIABLES
+
+from .listing import help_text, kernels_text, list_text
+from .output import Output
+from .tree import Tree
+
+EXAMPLE_ALIAS_FORMS = ("{}", "{}_bin", "run_{}", "test_{}", "size_{}")
+
+
+def fail(message: str) -> None:
+    sys.stderr.write(f"error: {message}\n")
+    Exit(2)
+
+
+def _jobs_given() -> bool:
+    words = sys.argv[1:] + os.environ.get("SCONSFLAGS", "").split()
+    return any(w == "-j" or w.startswith("-j") or w.startswith("--jobs") for w in words)
+
+
+def configure(arguments: dict[str, str], root: str) -> Config:
+    """Resolves the command line into a Config, or stops with a clear message."""
+    try:
+        config = resolve(dict(arguments), Path(root), launch_dir=Path(GetLaunchDir()))
+    except ConfigError as exc:
+        if GetOption("help"):
+            Help(help_text([], [], arguments.get("TARGET", "host")), append=False)
+        fail(str(exc))
+        raise
+    if config.fast:
+        SetOption("implicit_cache", 1)
+    if not _jobs_given():
+        SetOption("num_jobs", os.cpu_count() or 1)
+    for note in config.notes:
+        print(f"note: {note}")
+    return config
+
+
+def check_targets(tree: Tree, root: Path) -> None:
+    """Unknown aliases fail before any compile, with a close match and the valid names."""
+    from microforge.config.errors import suggest
+
+    known = {a for a in tree.alias_names if not a.startswith("_")}
+    for target in COMMAND_LINE_TARGETS:
+        if target in tree.alias_names:
+            continue
+        if "/" in target or os.sep in target or "." in target or (root / target).exists():
+            continue
+        for example in tree.examples.values():
+            if target in [form.format(example.name) for form in EXAMPLE_ALIAS_FORMS]:
+                where = ", ".join(example.data["boards"] or example.data["arch"])
+                fail(f'example "{example.name}" does not support TARGET={tree.config.board.name}'
+                     f" ({tree.config.board.arch}); it supports: {where}")
+        fail(f'unknown alias or example "{target}"{suggest(target, known)}; '
+             f"valid: {', '.join(sorted(known))} (see scons -h)")
+
+
+def build(config: Config) -> Tree:
+    output = Output(root=config.root, verbose=config.verbose)
+    try:
+        tree = Tree(config, output)
+        tree.listings(lambda: list_text(config.root, load_examples(config.root)),
+                      lambda: kernels_text(config, tree.kernels))
+        tree.define()
+    except ConfigError as exc:
+        fail(str(exc))
+        raise
+    Help(help_text([(a.name, a.help) for a in tree.aliases], sorted(
+        e.name for e in tree.examples.values()
+        if e.supports(config.board.name, config.board.arch)), config.board.name), append=False)
+    if GetOption("help"):
+        return tree
+    check_targets(tree, config.root)
+    roots = [tree.env.Alias(t)[0] if t in tree.alias_names else t for t in BUILD_TARGETS]
+    roots = [r if not isinstance(r, str) else tree.env.Entry(r) for r in roots]
+    output.collect_steps(roots, File, tree.run_nodes)
+    Progress(output.count)
+    if not GetOption("clean"):
+        atexit.register(_summary, output)
+    return tree
+
+
+def _summary(output: Output) -> None:
+    failures: list[Any] = list(GetBuildFailures())
+    text = output.summary(failures)
+    if text:
+        print(text)
+
+
+__all__ = ["VARIABLES", "build", "configure"]

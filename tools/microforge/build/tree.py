@@ -1,0 +1,432 @@
+"""Every target and alias of one configuration, built from the same file lists.
+
+runtime  = micro/core/*.c + micro/kernels/*.c overlaid by the kernel variants
+board    = the board's sources + its targets/common/<dir> sources + targets/common/platform.c
+program  = its own objects + board objects (+ micro/testing) + libmicroforge.a
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from SCons.Node.FS import File
+from SCons.Script import AlwaysBuild, Default
+
+from microforge.config import Config, ConfigError, load_examples, overlay
+from microforge.config.example import Example, Program
+from microforge.config.variants import SOURCE_SUFFIXES, KernelSource
+
+from . import runners, size
+from .env import make_env
+from .model_c import ModelBuildError, build_model_source
+from .output import Output, TestRecord
+
+RUNTIME_TESTS = Path("micro") / "tests"
+RUNTIME_TESTS_DATA = "tests.toml"
+SHARED_MODELS = "@shared/"
+#: micro/runner files with a main(); every other runner file goes into libmicroforge.so.
+RUNNER_PROGRAMS = ("run_model.c",)
+#: micro/runner files only for the shared library (the ctypes API).
+RUNNER_LIBRARY_ONLY = ("host_api.c",)
+
+
+@dataclass
+class AliasInfo:
+    name: str
+    help: str
+
+
+def sources_in(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in SOURCE_SUFFIXES)
+
+
+class Tree:
+    """Defines the SCons nodes and aliases for a Config."""
+
+    def __init__(self, config: Config, output: Output) -> None:
+        self.config = config
+        self.output = output
+        self.root = config.root
+        self.gen = config.gen_dir
+        self.env = make_env(config, output)
+        self.objects_by_path: dict[str, Any] = {}
+        self.aliases: list[AliasInfo] = []
+        self.alias_names: set[str] = set()
+        self.run_nodes: set[Any] = set()
+        self.everything: list[Any] = []
+        self.examples: dict[str, Example] = load_examples(self.root)
+        self.kernels: list[KernelSource] = overlay(self.root, config.variants)
+        self.lib: Any = None
+        self.board_objs: list[Any] = []
+        self.testing_objs: list[Any] = []
+
+    # ---- helpers -------------------------------------------------------------------
+    def rel(self, path: Path) -> str:
+        path = Path(path)
+        return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
+
+    def obj_path(self, source: Path) -> Path:
+        source = Path(source)
+        if source.is_relative_to(self.gen):
+            return source.with_suffix(".o")
+        return self.gen / "obj" / Path(self.rel(source)).with_suffix(".o")
+
+    def compile(self, env: Any, sources: list[Path]) -> list[Any]:
+        nodes = []
+        for source in sources:
+            target = self.obj_path(source)
+            key = str(target)
+            if key not in self.objects_by_path:
+                self.objects_by_path[key] = env.Object(target=key, source=str(source))[0]
+            nodes.append(self.objects_by_path[key])
+        return nodes
+
+    def alias(self, name: str, sources: Any, help_text: str = "",
+              action: Any = None, always: bool = False) -> Any:
+        node = self.env.Alias(name, sources, action) if action else self.env.Alias(name, sources)
+        if always:
+            AlwaysBuild(node)
+        if help_text and name not in self.alias_names:
+            self.aliases.append(AliasInfo(name, help_text))
+        self.alias_names.add(name)
+        return node
+
+    def action(self, func: Callable[[], int], label: str) -> Any:
+        def run(target: Any, source: Any, env: Any) -> int:
+            return func()
+
+        return self.env.Action(run, strfunction=lambda target, source, env: label)
+
+    # ---- runtime, board, testing -------------------------------------------------------
+    def runtime(self) -> None:
+        core = sources_in(self.root / "micro" / "core")
+        runtime_objs = self.compile(self.env, core + [k.path for k in self.kernels])
+        self.runtime_objs = runtime_objs
+        libdir = self.gen / "lib"
+        if runtime_objs:
+            self.lib = self.env.StaticLibrary(str(libdir / "microforge"), runtime_objs)[0]
+            self.output.artefacts.append(self.lib)
+            self.everything.append(self.lib)
+        libs = [self.lib] if self.lib is not None else []
+        self.alias("lib", libs, "the runtime as a static library: gen/<config>/lib/libmicroforge.a")
+        self.alias("microlite", libs)     # TFLM spelling of the library target
+        if self.config.is_host and self.config.toolchain.shared_library:
+            runner = [p for p in sources_in(self.root / "micro" / "runner")
+                      if p.name not in RUNNER_PROGRAMS]
+            extra = self.compile(self.env, runner)
+            shared = []
+            if runtime_objs or extra:
+                shared = self.env.SharedLibrary(str(libdir / "microforge"), runtime_objs + extra)
+                self.output.artefacts.extend(shared)
+                self.everything.extend(shared)
+            self.alias("shared_lib", shared, "host only: libmicroforge.so (every kernel + "
+                       "micro/runner/*.c but run_model.c) for the Python binding")
+
+    def board(self) -> None:
+        config = self.config
+        board = config.board
+        common_root = self.root / "targets" / "common"
+        env = self.env.Clone()
+        extra_paths = [board.folder] + [board.folder / d for d in board.include_dirs]
+        sources = [board.folder / s for s in board.sources]
+        for name in board.common:
+            folder = common_root / name
+            extra_paths += [folder, folder / "include"]
+            sources += sources_in(folder)
+        platform = common_root / "platform.c"
+        if platform.is_file():
+            sources.append(platform)
+        env.Prepend(CPPPATH=[str(p) for p in extra_paths if p.is_dir()])
+        self.board_env = env
+        self.board_objs = self.compile(env, sources)
+        self.testing_objs = self.compile(self.env, sources_in(self.root / "micro" / "testing"))
+
+    # ---- programs ------------------------------------------------------------------------
+    def program(self, env: Any, name: str, objs: list[Any], testing: bool) -> Any:
+        config = self.config
+        sources = objs + self.board_objs + (self.testing_objs if testing else [])
+        if self.lib is not None:
+            sources.append(self.lib)
+        prog = env.Program(str(self.gen / "bin" / name), sources)[0]
+        script = config.board.linker_script
+        if script and not config.is_host:
+            env.Depends(prog, str(config.board.folder / script))
+        memory = config.board.memory
+        if memory and not config.is_host:
+            env.AddPostAction(prog, self.env.Action(self._memory_check(prog, memory),
+                                                    strfunction=lambda t, s, e: ""))
+        self.output.artefacts.append(prog)
+        self.everything.append(prog)
+        return prog
+
+    def _memory_check(self, prog: Any, memory: dict) -> Callable[..., int]:
+        def check(target: Any, source: Any, env: Any) -> int:
+            errors = size.overflow_errors(Path(prog.get_abspath()), memory)
+            for error in errors:
+                self.output.message(f"error: {error}")
+            return 1 if errors else 0
+
+        return check
+
+    def images(self, prog: Any, name: str) -> list[Any]:
+        nodes = []
+        kinds = {"bin": ("binary", "BIN"), "hex": ("ihex", "HEX")}
+        for kind in self.config.board.images:
+            fmt, label = kinds[kind]
+            target = str(self.gen / "bin" / f"{name}.{kind}")
+            nodes += self.env.Command(
+                target, prog,
+                self.env.Action(f"$OBJCOPY -O {fmt} $SOURCE $TARGET",
+                                None if self.config.verbose else f"{label} $TARGET"))
+        self.output.artefacts.extend(nodes)
+        self.everything.extend(nodes)
+        return nodes
+
+    def model_source(self, env: Any, model: Path, symbol: str, out_dir: Path) -> Any:
+        c_path = out_dir / f"{symbol}.c"
+        h_path = out_dir / f"{symbol}.h"
+        label = self.rel(model)
+
+        def generate(target: Any, source: Any, env: Any) -> int:
+            try:
+                build_model_source(Path(source[0].get_abspath()), Path(target[0].get_abspath()),
+                                   Path(target[1].get_abspath()), symbol, label)
+            except ModelBuildError as exc:
+                self.output.message(f"error: model {label}: {exc}")
+                return 1
+            return 0
+
+        nodes = env.Command([str(c_path), str(h_path)], str(model),
+                            env.Action(generate, strfunction=lambda t, s, e: f"MODEL {label}"))
+        return nodes[0]
+
+    # ---- running ---------------------------------------------------------------------
+    def runner_command(self, prog: Any) -> list[str]:
+        board = self.config.board
+        return runners.command_for(board.name, board.arch, board.emulator,
+                                   Path(prog.get_abspath()))
+
+    def timeout_for(self, default: int) -> int:
+        if self.config.timeout:
+            return self.config.timeout
+        emulator_default = self.config.board.emulator.get("timeout", 0) if \
+            self.config.board.emulator else 0
+        return max(default, emulator_default) if emulator_default else default
+
+    def run_alias(self, name: str, prog: Any, timeout: int, help_text: str = "") -> Any:
+        def run() -> int:
+            try:
+                command = self.runner_command(prog)
+            except runners.RunnerError as exc:
+                self.output.message(f"error: {exc}")
+                return 1
+            log = self.gen / "run" / f"{prog.name}.log"
+            result = runners.run(command, self.timeout_for(timeout), log=log, stream=True)
+            if result.timed_out:
+                self.output.message(f"error: {prog.name} timed out after {result.timeout} s")
+                return 1
+            if result.returncode != 0:
+                self.output.message(f"error: {prog.name} exited with {result.returncode}")
+                return 1
+            return 0
+
+        node = self.alias(name, [prog], help_text, self.action(run, f"RUN {self.rel_node(prog)}"),
+                          always=True)
+        self.run_nodes.update(node)
+        return node
+
+    def rel_node(self, node: Any) -> str:
+        return self.rel(Path(node.get_abspath()))
+
+    def check_alias(self, program: str, prog: Any, timeout: int) -> Any:
+        """Runs a test program and records its verdict (the aggregate alias fails)."""
+        def run() -> int:
+            log = self.gen / "test" / f"{program}.log"
+            try:
+                command = self.runner_command(prog)
+            except runners.RunnerError as exc:
+                self.output.tests.append(TestRecord(program, str(exc), self.rel(log), (0, 0)))
+                self.output.message(f"FAIL {program}: {exc}")
+                return 0
+            result = runners.run(command, self.timeout_for(timeout), log=log)
+            verdict = result.test_verdict()
+            passed, failed = result.cases
+            self.output.tests.append(TestRecord(program, verdict, self.rel(log), result.cases))
+            if verdict:
+                tail = "\n".join(result.output.splitlines()[-30:])
+                self.output.message(f"{tail}\nFAIL {program}: {verdict} (log {self.rel(log)})")
+            else:
+                self.output.message(f"PASS {program} ({passed} cases)")
+            return 0
+
+        node = self.alias(f"_check_{program}", [prog],
+                          action=self.action(run, f"TEST {program}"), always=True)
+        self.run_nodes.update(node)
+        return node
+
+    def verdict_alias(self, name: str, checks: list[Any], programs: list[str],
+                      help_text: str) -> Any:
+        def verdict() -> int:
+            failed = [t for t in self.output.tests if t.name in programs and t.verdict]
+            missing = [p for p in programs if p not in {t.name for t in self.output.tests}]
+            if not programs:
+                self.output.message(f"error: {name}: no tests for {self.config.board.name}")
+                return 1
+            if missing:
+                self.output.message(f"error: {name}: not run: {', '.join(missing)}")
+            return 1 if failed or missing else 0
+
+        node = self.alias(name, checks, help_text, self.action(verdict, ""), always=True)
+        return node
+
+    def size_alias(self, name: str, prog: Any, label: str) -> Any:
+        def report() -> int:
+            data = size.report(Path(prog.get_abspath()), self.config.board.memory, label)
+            size.write_report(data, self.gen / "size" / label)
+            self.output.message(size.format_report(data))
+            return 1 if any(r["overflow"] for r in data["regions"]) else 0
+
+        return self.alias(name, [prog], f"footprint of {label}", self.action(report, ""),
+                          always=True)
+
+    # ---- examples ----------------------------------------------------------------------
+    def example(self, example: Example) -> None:
+        config = self.config
+        env = self.env.Clone()
+        env.Append(CPPDEFINES=example.data["defines"], CCFLAGS=example.data["cflags"])
+        out_dir = self.gen / "obj" / "examples" / example.name
+        env.Prepend(CPPPATH=[str(example.folder), str(out_dir)])
+        model_objs: list[Any] = []
+        model = config.model_override or example.model
+        if model is not None:
+            c_node = self.model_source(env, model, example.data["model_symbol"], out_dir)
+            model_objs = self.compile(env, [Path(c_node.get_abspath())])
+        app_objs = self.compile(env, example.sources) + model_objs
+        prog = self.program(env, example.name, app_objs, testing=False)
+        name = example.name
+        self.alias(name, [prog], f"build {name}: {example.description}")
+        images = self.images(prog, name)
+        self.alias(f"{name}_bin", images or [prog], f"flashable image of {name}")
+        self.run_alias(f"run_{name}", prog, example.data["timeout"], f"run {name} and stream "
+                       "its output")
+        self.size_alias(f"size_{name}", prog, name)
+
+        checks, names = [], []
+        for test in example.tests:
+            test_prog = self.test_program(env, test, model_objs)
+            checks.append(self.check_alias(test.name, test_prog, test.timeout))
+            names.append(test.name)
+            self.alias(f"test_{test.name}", [checks[-1]])   # TFLM spelling
+        self.example_tests[name] = (checks, names)
+        self.verdict_alias(f"test_{name}", checks, names, f"build and run the tests of {name}")
+        for bench in example.benchmarks:
+            bench_prog = self.test_program(env, bench, model_objs)
+            self.benchmarks.append(self.run_alias(f"run_{bench.name}", bench_prog, bench.timeout))
+
+    def test_program(self, env: Any, program: Program, model_objs: list[Any]) -> Any:
+        objs = self.compile(env, list(program.sources)) + model_objs
+        prog = self.program(env, program.name, objs, testing=True)
+        self.alias(program.name, [prog])
+        return prog
+
+    # ---- runtime tests (micro/tests/*.c) ---------------------------------------------------
+    def runtime_tests(self) -> None:
+        folder = self.root / RUNTIME_TESTS
+        tests = sources_in(folder)
+        data: dict[str, Any] = {}
+        data_file = folder / RUNTIME_TESTS_DATA
+        if data_file.is_file():
+            try:
+                data = tomllib.loads(data_file.read_text())
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"{self.rel(data_file)}: not valid TOML: {exc}") from exc
+        env = self.env.Clone()
+        out_dir = self.gen / "obj" / RUNTIME_TESTS / "models"
+        env.Prepend(CPPPATH=[str(folder), str(out_dir)])
+        support = self.compile(env, sources_in(folder / "support"))
+        model_objs = []
+        models = data.get("models", {})
+        if not isinstance(models, dict):
+            raise ConfigError(f"{self.rel(data_file)}: field 'models': expected a table")
+        for symbol, spec in models.items():
+            if not isinstance(spec, str):
+                raise ConfigError(f"{self.rel(data_file)}: field 'models.{symbol}': expected "
+                                  "a path")
+            if spec.startswith(SHARED_MODELS):
+                path = self.root.parent / "shared" / "models" / "tflm" / spec[len(SHARED_MODELS):]
+            else:
+                path = folder / spec
+            c_node = self.model_source(env, path, symbol, out_dir)
+            model_objs += self.compile(env, [Path(c_node.get_abspath())])
+        checks, names = [], []
+        for source in tests:
+            name = source.stem
+            objs = self.compile(env, [source]) + support + model_objs
+            prog = self.program(env, name, objs, testing=True)
+            self.alias(name, [prog])
+            checks.append(self.check_alias(name, prog, 120))
+            names.append(name)
+            self.run_alias(f"run_{name}", prog, 120)
+        self.runtime_checks = (checks, names)
+        self.verdict_alias("test_runtime", checks, names,
+                           "build and run the runtime's C tests (micro/tests/*.c)")
+
+    def runner_program(self) -> None:
+        folder = self.root / "micro" / "runner"
+        main = folder / "run_model.c"
+        if not (self.config.is_host and main.is_file()):
+            return
+        others = [p for p in sources_in(folder)
+                  if p.name not in RUNNER_PROGRAMS and p.name not in RUNNER_LIBRARY_ONLY]
+        prog = self.program(self.env, "run_model", self.compile(self.env, [main] + others),
+                            testing=False)
+        self.alias("runner", [prog], "host only: micro/runner/run_model (runs a .tflite file)")
+
+    # ---- listings ----------------------------------------------------------------------
+    def listings(self, listing: Callable[[], str], kernels: Callable[[], str]) -> None:
+        def show(text: Callable[[], str]) -> Callable[[], int]:
+            def run() -> int:
+                self.output.message(text())
+                return 0
+            return run
+
+        self.alias("list", [], "list targets, tags and examples, one line each",
+                   self.action(show(listing), ""), always=True)
+        self.alias("list_kernels", [], "which kernel variant supplied each kernel",
+                   self.action(show(kernels), ""), always=True)
+
+    # ---- everything ----------------------------------------------------------------------
+    def define(self) -> None:
+        self.example_tests: dict[str, tuple[list[Any], list[str]]] = {}
+        self.benchmarks: list[Any] = []
+        self.runtime()
+        self.board()
+        for example in self.examples.values():
+            if example.supports(self.config.board.name, self.config.board.arch):
+                self.example(example)
+        self.runtime_tests()
+        self.runner_program()
+        all_checks, all_names = list(self.runtime_checks[0]), list(self.runtime_checks[1])
+        for checks, names in self.example_tests.values():
+            all_checks += checks
+            all_names += names
+        self.verdict_alias("test", all_checks, all_names,
+                           "build and run every test for the target (runtime + examples)")
+        self.alias("benchmark", self.benchmarks,
+                   "build and run every benchmark program (prints MF-BENCH lines)")
+        self.alias("all", self.everything, "build everything for the target (the default)")
+        Default("all")
+
+    def steps_root(self, names: list[str]) -> list[Any]:
+        return [self.env.Alias(n)[0] if n in self.alias_names else self.env.Entry(n)
+                for n in names]
+
+
+def is_file_node(node: Any) -> bool:
+    return isinstance(node, File)
