@@ -49,6 +49,8 @@ typedef struct mf_interpreter {
   const mf_resolver *resolver;
   uint8_t *arena;
   size_t arena_size;
+  uint8_t *base;          /* arena start aligned to 8: planned buffers start here */
+  size_t usable;          /* bytes from base to the 8-aligned arena end */
   size_t head;            /* planned bytes at the arena start */
   size_t tail;            /* persistent bytes at the arena end */
   size_t needed;          /* bytes needed, once ARENA_TOO_SMALL was returned */
@@ -56,6 +58,7 @@ typedef struct mf_interpreter {
   mf_node *nodes;
   uint32_t tensor_count;
   uint32_t node_count;
+  uint32_t initialized;   /* nodes whose init ran (free is called for them) */
   uint32_t state;
   mf_profile_entry *profile;
   uint32_t profile_capacity;

@@ -11,7 +11,7 @@
 extern "C" {
 #endif
 
-#define MF_ERROR_LEN 96
+#define MF_ERROR_LEN 128
 
 /* A verified model. The bytes are never copied: weights stay where they are
  * (flash on a board). Offsets are byte offsets into `data`; a vector offset
@@ -34,6 +34,7 @@ typedef struct mf_model {
   uint32_t buffer_count;
   uint32_t input_count;
   uint32_t output_count;
+  uint32_t offline_plan; /* first offset of OfflineMemoryAllocation, 0 when absent */
   char error[MF_ERROR_LEN]; /* why mf_model_map() failed */
 } mf_model;
 

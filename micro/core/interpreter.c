@@ -1,0 +1,329 @@
+/* The interpreter: binds a mapped model, a resolver and one arena.
+ *
+ * Arena layout: persistent data (tensor and node tables, op data, variable
+ * tensors, rewritten dims) grows down from the 8-aligned end ("tail");
+ * planned activations and per-node scratch sit at the 8-aligned start
+ * ("head"). Allocations past the end return NULL but are still counted, so a
+ * too-small arena yields the exact size that would succeed. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "mf_core.h"
+#include "mf_log.h"
+#include "mf_ops.h"
+#include "mf_platform.h"
+
+mf_status mf_interp_fail(mf_interpreter *it, mf_status status, const char *fmt, ...) {
+  va_list args;
+  va_start(args, fmt);
+  mf_vformat(it->error, sizeof it->error, fmt, args);
+  va_end(args);
+  return status;
+}
+
+const char *mf_op_name(int32_t builtin_code) {
+#ifdef MF_OP_NAMES
+  switch (builtin_code) {
+#define MF_OP_CASE(sym, code, name) \
+  case code:                        \
+    return name;
+    MF_FOR_EACH_OP(MF_OP_CASE)
+#undef MF_OP_CASE
+    default:
+      break;
+  }
+#endif
+  (void)builtin_code;
+  return NULL;
+}
+
+static size_t align_up(size_t n, size_t align) { return (n + align - 1u) & ~(align - 1u); }
+
+void *mf_interp_alloc_tail(mf_interpreter *it, size_t bytes, uint32_t align) {
+  size_t tail = align_up(it->tail + bytes, align);
+  if (tail < it->tail || bytes > MF_MAX_TENSOR_BYTES) tail = (size_t)-1 - 7u; /* saturate */
+  it->tail = tail;
+  return tail <= it->usable ? it->base + it->usable - tail : NULL;
+}
+
+/* Total arena bytes for the current head and tail, from the caller's start. */
+static size_t arena_total(const mf_interpreter *it) {
+  size_t skew = it->base != NULL ? (size_t)(it->base - it->arena) : 0u;
+  size_t sum = it->head + it->tail;
+  if (sum < it->tail) return (size_t)-1;
+  return skew + align_up(sum, MF_ARENA_ALIGN);
+}
+
+mf_status mf_interpreter_init(mf_interpreter *it, const mf_model *model,
+                              const mf_resolver *resolver, void *arena, size_t arena_size) {
+  if (it == NULL) return MF_ERR_INVALID_ARG;
+  memset(it, 0, sizeof *it);
+  if (model == NULL || model->data == NULL)
+    return mf_interp_fail(it, MF_ERR_INVALID_ARG, "model is not mapped");
+  if (resolver == NULL) return mf_interp_fail(it, MF_ERR_INVALID_ARG, "resolver is NULL");
+  if (arena == NULL && arena_size > 0u) return mf_interp_fail(it, MF_ERR_INVALID_ARG, "arena is NULL");
+  it->model = model;
+  it->resolver = resolver;
+  it->arena = (uint8_t *)arena;
+  it->arena_size = arena_size;
+  if (arena != NULL) {
+    uintptr_t start = (uintptr_t)arena;
+    uintptr_t base = (start + MF_ARENA_ALIGN - 1u) & ~(uintptr_t)(MF_ARENA_ALIGN - 1u);
+    uintptr_t end = (start + arena_size) & ~(uintptr_t)(MF_ARENA_ALIGN - 1u);
+    it->base = it->arena + (base - start);
+    it->usable = end > base ? (size_t)(end - base) : 0u;
+  }
+  it->tensor_count = model->tensor_count;
+  it->node_count = model->operator_count;
+  return MF_OK;
+}
+
+static const char *node_name(const mf_interpreter *it, uint32_t i) {
+  return it->nodes[i].reg != NULL ? it->nodes[i].reg->name : "";
+}
+
+static void free_nodes(mf_interpreter *it) {
+  for (uint32_t i = 0; i < it->initialized; i++) {
+    mf_kernel_ctx ctx = {it, &it->nodes[i], i};
+    if (it->nodes[i].reg->free != NULL) it->nodes[i].reg->free(&ctx);
+  }
+  it->initialized = 0;
+}
+
+/* Fills the tensor table from the model. */
+static void load_tensors(mf_interpreter *it) {
+  const mf_model *m = it->model;
+  for (uint32_t i = 0; i < it->tensor_count; i++) {
+    mf_tensor *t = &it->tensors[i];
+    uint32_t table = mf_model_tensor(m, i);
+    uint32_t ndims;
+    uint32_t shape = mf_fb_vector(m, table, MF_F_TENSOR_SHAPE, 4, &ndims);
+    size_t size;
+    t->dims = shape > MF_FIELD_BAD ? (const int32_t *)(const void *)(m->data + shape + 4u) : NULL;
+    t->ndims = (uint8_t)ndims;
+    t->dtype = mf_fb_u8(m, table, MF_F_TENSOR_TYPE, 0);
+    t->data = (void *)(uintptr_t)mf_model_buffer(m, mf_fb_u32(m, table, MF_F_TENSOR_BUFFER, 0), &size);
+    t->flags = t->data != NULL ? MF_TENSOR_CONSTANT : 0u;
+    if (mf_fb_u8(m, table, MF_F_TENSOR_VARIABLE, 0) != 0u) t->flags = MF_TENSOR_VARIABLE;
+  }
+  for (uint32_t i = 0; i < m->input_count; i++)
+    it->tensors[mf_fb_i32_at(m, m->inputs, i)].flags |= MF_TENSOR_INPUT;
+  for (uint32_t i = 0; i < m->output_count; i++)
+    it->tensors[mf_fb_i32_at(m, m->outputs, i)].flags |= MF_TENSOR_OUTPUT;
+}
+
+/* Copies (or zeroes) the initial value of every variable tensor. */
+static void reset_variables(mf_interpreter *it) {
+  const mf_model *m = it->model;
+  for (uint32_t i = 0; i < it->tensor_count; i++) {
+    mf_tensor *t = &it->tensors[i];
+    if ((t->flags & MF_TENSOR_VARIABLE) == 0u || t->data == NULL) continue;
+    size_t size;
+    uint32_t buffer = mf_fb_u32(m, mf_model_tensor(m, i), MF_F_TENSOR_BUFFER, 0);
+    const uint8_t *init = mf_model_buffer(m, buffer, &size);
+    if (init != NULL) memcpy(t->data, init, size);
+    else memset(t->data, 0, mf_tensor_bytes(t));
+  }
+}
+
+/* Finds every node's kernel; fails naming the node, op and version. */
+static mf_status resolve(mf_interpreter *it) {
+  const mf_model *m = it->model;
+  for (uint32_t i = 0; i < it->node_count; i++) {
+    mf_node *node = &it->nodes[i];
+    uint32_t op = mf_fb_table_at(m, m->operators, i);
+    uint32_t count, version;
+    const char *custom;
+    memset(node, 0, sizeof *node);
+    node->op = op;
+    node->inputs = mf_fb_vector(m, op, MF_F_OP_INPUTS, 4, &count);
+    node->outputs = mf_fb_vector(m, op, MF_F_OP_OUTPUTS, 4, &count);
+    int32_t code = mf_model_op_code(m, mf_fb_u32(m, op, MF_F_OP_OPCODE, 0), &version, &custom);
+    const mf_op_registration *reg = mf_resolver_find(it->resolver, code, custom);
+    if (reg == NULL) {
+      const char *name = code == MF_CUSTOM_OP ? custom : mf_op_name(code);
+      if (name != NULL)
+        return mf_interp_fail(it, MF_ERR_OP_UNSUPPORTED, "node %u: op %s is not registered", i, name);
+      return mf_interp_fail(it, MF_ERR_OP_UNSUPPORTED, "node %u: op #%d is not registered", i, code);
+    }
+    if (version > reg->max_version)
+      return mf_interp_fail(it, MF_ERR_OP_UNSUPPORTED, "node %u: op %s version %u is not supported (max %u)",
+                            i, reg->name, version, reg->max_version);
+    node->reg = reg;
+  }
+  return MF_OK;
+}
+
+/* A kernel call failed: keep the kernel's own text, else describe it. */
+static mf_status node_failed(mf_interpreter *it, uint32_t i, mf_status status, const char *stage) {
+  if (it->error[0] == '\0')
+    mf_interp_fail(it, status, "node %u %s: %s failed (%s)", i, node_name(it, i), stage, mf_status_name(status));
+  return status;
+}
+
+static mf_status too_small(mf_interpreter *it, const char *at_least) {
+  it->needed = arena_total(it);
+  return mf_interp_fail(it, MF_ERR_ARENA_TOO_SMALL, "arena too small: %s%zu bytes needed, %zu given",
+                        at_least, it->needed, it->arena_size);
+}
+
+/* Runs `stage` (init or prepare) on every node. A kernel short of arena
+ * does not stop the others: their allocations still count. */
+static mf_status run_stage(mf_interpreter *it, int prepare) {
+  for (uint32_t i = 0; i < it->node_count; i++) {
+    mf_node *node = &it->nodes[i];
+    mf_status (*fn)(mf_kernel_ctx *) = prepare ? node->reg->prepare : node->reg->init;
+    if (!prepare) it->initialized = i + 1u;
+    if (fn == NULL) continue;
+    mf_kernel_ctx ctx = {it, node, i};
+    mf_status status = fn(&ctx);
+    if (status == MF_OK) continue;
+    if (it->tail > it->usable) {
+      /* Short of arena: keep counting; a later failure may stem from it. */
+      it->error[0] = '\0';
+      if (status == MF_ERR_ARENA_TOO_SMALL) continue;
+      return too_small(it, "at least ");
+    }
+    if (status == MF_ERR_ARENA_TOO_SMALL)
+      return mf_interp_fail(it, MF_ERR_KERNEL, "node %u %s: arena too small without a failed allocation",
+                            i, node_name(it, i));
+    return node_failed(it, i, status, prepare ? "prepare" : "init");
+  }
+  return MF_OK;
+}
+
+static mf_status allocate(mf_interpreter *it) {
+  it->tensors = mf_interp_alloc_tail(it, it->tensor_count * sizeof(mf_tensor), MF_BASE_ALIGN);
+  it->nodes = mf_interp_alloc_tail(it, it->node_count * sizeof(mf_node), MF_BASE_ALIGN);
+  if (it->tail > it->usable) {
+    it->tensors = NULL;
+    it->nodes = NULL;
+    return too_small(it, "at least ");
+  }
+  load_tensors(it);
+  mf_status status = resolve(it);
+  if (status != MF_OK) return status;
+  it->state = MF_STATE_PREPARING;
+  status = run_stage(it, 0);
+  for (uint32_t i = 0; status == MF_OK && i < it->tensor_count; i++) {
+    mf_tensor *t = &it->tensors[i];
+    if ((t->flags & MF_TENSOR_VARIABLE) != 0u)
+      t->data = mf_interp_alloc_tail(it, mf_tensor_bytes(t), mf_dtype_align(t->dtype));
+  }
+  if (status == MF_OK) status = run_stage(it, 1);
+  if (status == MF_OK) status = mf_plan(it);
+  if (status != MF_OK) return status;
+  if (it->tail > it->usable || it->head > it->usable - it->tail) return too_small(it, "");
+  for (uint32_t i = 0; i < it->tensor_count; i++) {
+    mf_tensor *t = &it->tensors[i];
+    if ((t->flags & MF_TENSOR_PLANNED) != 0u) t->data = it->base + (uintptr_t)t->data;
+  }
+  reset_variables(it);
+  return MF_OK;
+}
+
+mf_status mf_interpreter_allocate(mf_interpreter *it) {
+  if (it == NULL) return MF_ERR_INVALID_ARG;
+  if (it->model == NULL) return mf_interp_fail(it, MF_ERR_STATE, "interpreter is not initialised");
+  free_nodes(it);
+  it->head = it->tail = it->needed = 0;
+  it->error[0] = '\0';
+  mf_status status = allocate(it);
+  if (status != MF_OK) {
+    free_nodes(it);
+    it->state = MF_STATE_FAILED;
+    return status;
+  }
+  it->state = MF_STATE_READY;
+  return MF_OK;
+}
+
+mf_status mf_interpreter_invoke(mf_interpreter *it) {
+  if (it == NULL) return MF_ERR_INVALID_ARG;
+  if (it->state != MF_STATE_READY) return mf_interp_fail(it, MF_ERR_STATE, "invoke before a successful allocate");
+  it->error[0] = '\0';
+  mf_kernel_ctx ctx = {it, it->nodes, 0};
+#ifdef MF_PROFILE
+  it->profile_count = 0;
+#endif
+  for (; ctx.node_index < it->node_count; ctx.node_index++, ctx.node++) {
+#ifdef MF_PROFILE
+    uint32_t start = mf_platform_ticks();
+#endif
+    mf_status status = ctx.node->reg->invoke(&ctx);
+#ifdef MF_PROFILE
+    if (it->profile_count < it->profile_capacity) {
+      mf_profile_entry *entry = &it->profile[it->profile_count++];
+      entry->op = ctx.node->reg->name;
+      entry->ticks = mf_platform_ticks() - start;
+    }
+#endif
+    if (status != MF_OK) return node_failed(it, ctx.node_index, status, "invoke");
+  }
+  return MF_OK;
+}
+
+mf_status mf_interpreter_reset_state(mf_interpreter *it) {
+  if (it == NULL) return MF_ERR_INVALID_ARG;
+  if (it->state != MF_STATE_READY) return mf_interp_fail(it, MF_ERR_STATE, "reset before a successful allocate");
+  reset_variables(it);
+  return MF_OK;
+}
+
+uint32_t mf_interpreter_input_count(const mf_interpreter *it) {
+  return it != NULL && it->model != NULL ? it->model->input_count : 0u;
+}
+
+uint32_t mf_interpreter_output_count(const mf_interpreter *it) {
+  return it != NULL && it->model != NULL ? it->model->output_count : 0u;
+}
+
+mf_status mf_interpreter_tensor(const mf_interpreter *it, uint32_t index, mf_tensor_info *info) {
+  if (it == NULL || info == NULL || it->state != MF_STATE_READY || index >= it->tensor_count)
+    return it != NULL && it->state != MF_STATE_READY ? MF_ERR_STATE : MF_ERR_INVALID_ARG;
+  const mf_tensor *t = &it->tensors[index];
+  info->name = mf_model_tensor_name(it->model, index);
+  info->dtype = (mf_dtype)t->dtype;
+  info->ndims = t->ndims;
+  info->dims = t->dims;
+  info->data = t->data;
+  info->bytes = mf_tensor_bytes(t);
+  mf_model_tensor_quant(it->model, index, &info->quant);
+  return MF_OK;
+}
+
+static mf_status graph_tensor(const mf_interpreter *it, int outputs, uint32_t i, mf_tensor_info *info) {
+  if (it == NULL || it->model == NULL) return MF_ERR_INVALID_ARG;
+  const mf_model *m = it->model;
+  if (i >= (outputs ? m->output_count : m->input_count)) return MF_ERR_INVALID_ARG;
+  return mf_interpreter_tensor(it, (uint32_t)mf_fb_i32_at(m, outputs ? m->outputs : m->inputs, i), info);
+}
+
+mf_status mf_interpreter_input(const mf_interpreter *it, uint32_t i, mf_tensor_info *info) {
+  return graph_tensor(it, 0, i, info);
+}
+
+mf_status mf_interpreter_output(const mf_interpreter *it, uint32_t i, mf_tensor_info *info) {
+  return graph_tensor(it, 1, i, info);
+}
+
+size_t mf_interpreter_arena_used(const mf_interpreter *it) {
+  return it != NULL && it->state == MF_STATE_READY ? arena_total(it) : 0u;
+}
+
+size_t mf_interpreter_arena_needed(const mf_interpreter *it) { return it != NULL ? it->needed : 0u; }
+
+const char *mf_interpreter_error(const mf_interpreter *it) {
+  return it != NULL ? it->error : "interpreter is NULL";
+}
+
+void mf_interpreter_set_profiler(mf_interpreter *it, mf_profile_entry *entries, uint32_t capacity) {
+  if (it == NULL) return;
+  it->profile = entries;
+  it->profile_capacity = entries != NULL ? capacity : 0u;
+  it->profile_count = 0;
+}
+
+uint32_t mf_interpreter_profile_count(const mf_interpreter *it) {
+  return it != NULL ? it->profile_count : 0u;
+}

@@ -1,0 +1,115 @@
+/* Private to micro/core: flatbuffer reads shared by the verifier, the
+ * interpreter and the kernel accessors. Kernels do not include this. */
+#ifndef MF_CORE_H
+#define MF_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "mf_interpreter.h"
+#include "mf_model.h"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "microforge reads TFLite flatbuffers in place and needs a little-endian target"
+#endif
+
+/* Limits the verifier enforces. */
+#define MF_MAX_DIMS 8u
+#define MF_MAX_COUNT 0xFFFEu               /* tensors, operators, opcodes per model */
+#define MF_MAX_TENSOR_BYTES 0x40000000u    /* 1 GiB: sums of a few stay in 32 bits */
+
+/* Field position results below this value mean "absent"; MF_FIELD_BAD
+ * marks a malformed table or field. Real positions are >= 12. */
+#define MF_FIELD_BAD 1u
+
+/* Internal tensor flags (above the public MF_TENSOR_* bits). */
+#define MF_TENSOR_INPUT 0x100u    /* a graph input */
+#define MF_TENSOR_OUTPUT 0x200u   /* a graph output */
+#define MF_TENSOR_PLACED 0x400u   /* planner: offset chosen */
+
+/* Schema field numbers. */
+enum {
+  MF_F_MODEL_VERSION = 0, MF_F_MODEL_OPCODES = 1, MF_F_MODEL_SUBGRAPHS = 2,
+  MF_F_MODEL_BUFFERS = 4, MF_F_MODEL_METADATA = 6,
+  MF_F_OPCODE_DEPRECATED = 0, MF_F_OPCODE_CUSTOM = 1, MF_F_OPCODE_VERSION = 2,
+  MF_F_OPCODE_BUILTIN = 3,
+  MF_F_SUBGRAPH_TENSORS = 0, MF_F_SUBGRAPH_INPUTS = 1, MF_F_SUBGRAPH_OUTPUTS = 2,
+  MF_F_SUBGRAPH_OPERATORS = 3,
+  MF_F_TENSOR_SHAPE = 0, MF_F_TENSOR_TYPE = 1, MF_F_TENSOR_BUFFER = 2, MF_F_TENSOR_NAME = 3,
+  MF_F_TENSOR_QUANT = 4, MF_F_TENSOR_VARIABLE = 5, MF_F_TENSOR_SPARSITY = 6,
+  MF_F_QUANT_SCALE = 2, MF_F_QUANT_ZERO_POINT = 3, MF_F_QUANT_DIMENSION = 6,
+  MF_F_OP_OPCODE = 0, MF_F_OP_INPUTS = 1, MF_F_OP_OUTPUTS = 2, MF_F_OP_OPTIONS_TYPE = 3,
+  MF_F_OP_OPTIONS = 4, MF_F_OP_CUSTOM_OPTIONS = 5, MF_F_OP_OPTIONS2_TYPE = 11,
+  MF_F_OP_OPTIONS2 = 12,
+  MF_F_BUFFER_DATA = 0, MF_F_BUFFER_OFFSET = 1, MF_F_BUFFER_SIZE = 2,
+  MF_F_METADATA_NAME = 0, MF_F_METADATA_BUFFER = 1
+};
+
+static inline uint32_t mf_rd_u32(const uint8_t *p) {
+  uint32_t v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+static inline uint16_t mf_rd_u16(const uint8_t *p) {
+  uint16_t v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+/* Position of `field` (of `width` bytes) of the table at `table`: 0 when
+ * absent, MF_FIELD_BAD when the table or the field is out of bounds. */
+uint32_t mf_fb_field(const mf_model *m, uint32_t table, uint32_t field, uint32_t width);
+/* Scalar fields; `dflt` when absent or malformed. */
+uint32_t mf_fb_u32(const mf_model *m, uint32_t table, uint32_t field, uint32_t dflt);
+uint8_t mf_fb_u8(const mf_model *m, uint32_t table, uint32_t field, uint8_t dflt);
+/* Target of an offset field (a table, vector or string): 0 when absent,
+ * MF_FIELD_BAD when out of bounds or misaligned. */
+uint32_t mf_fb_ref(const mf_model *m, uint32_t table, uint32_t field);
+/* A vector field: its position (the length word) and length; elements of
+ * `elem` bytes are in bounds. 0 when absent, MF_FIELD_BAD when malformed. */
+uint32_t mf_fb_vector(const mf_model *m, uint32_t table, uint32_t field, uint32_t elem,
+                      uint32_t *len);
+/* Element i of a verified vector of tables, 0 when malformed. */
+uint32_t mf_fb_table_at(const mf_model *m, uint32_t vec, uint32_t i);
+/* Element i of an int32 vector. */
+static inline int32_t mf_fb_i32_at(const mf_model *m, uint32_t vec, uint32_t i) {
+  return (int32_t)mf_rd_u32(m->data + vec + 4u + 4u * i);
+}
+
+/* Tensor table `i` of subgraph 0 (verified). */
+static inline uint32_t mf_model_tensor(const mf_model *m, uint32_t i) {
+  return mf_fb_table_at(m, m->tensors, i);
+}
+/* Constant data of a buffer (either form); NULL and 0 when empty. */
+const uint8_t *mf_model_buffer(const mf_model *m, uint32_t buffer, size_t *size);
+/* The OperatorCode's effective builtin code, version and custom name. */
+int32_t mf_model_op_code(const mf_model *m, uint32_t opcode, uint32_t *version,
+                         const char **custom_name);
+/* Quantization of tensor `i` (verified at map time). */
+void mf_model_tensor_quant(const mf_model *m, uint32_t i, mf_quant *quant);
+/* Name of tensor `i`, "" when absent. */
+const char *mf_model_tensor_name(const mf_model *m, uint32_t i);
+/* Offline planned offsets (OfflineMemoryAllocation): position of the first
+ * int32 offset, 0 when the model has none. */
+uint32_t mf_model_offline_plan(const mf_model *m);
+
+/* Interpreter internals shared with the planner and the kernel API. */
+enum { MF_STATE_BOUND, MF_STATE_READY, MF_STATE_FAILED, MF_STATE_PREPARING };
+#define MF_ARENA_ALIGN 8u
+#define MF_BASE_ALIGN (sizeof(void *) > 4u ? (uint32_t)sizeof(void *) : 4u)
+
+/* Buffer alignment for a dtype in the planned area. */
+uint32_t mf_dtype_align(uint8_t dtype);
+/* Name of an op for messages: the registration's, else the name table's
+ * (MF_OP_NAMES), else NULL. */
+const char *mf_op_name(int32_t builtin_code);
+/* Records an error text in the interpreter and returns `status`. */
+mf_status mf_interp_fail(mf_interpreter *it, mf_status status, const char *fmt, ...);
+/* Persistent (tail) allocation with the counting rule of mf_kernel.h. */
+void *mf_interp_alloc_tail(mf_interpreter *it, size_t bytes, uint32_t align);
+/* Plans activations and scratch; sets it->head. */
+mf_status mf_plan(mf_interpreter *it);
+
+#endif

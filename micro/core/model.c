@@ -1,0 +1,457 @@
+/* The TFLite flatbuffer reader and verifier behind mf_model_map.
+ *
+ * Every read goes through the bounds-checked helpers below. mf_model_map
+ * walks everything the runtime will later use (subgraph 0, its tensors and
+ * operators, the opcodes, buffers and metadata) and rejects the model with a
+ * reason naming the field and index. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "mf_core.h"
+#include "mf_log.h"
+#include "mf_types.h"
+
+#define MF_MODEL_MAX_SIZE 0x7FFFFFFFu
+#define MF_NO_NODE 0xFFFFFFFFu
+#define OFFLINE_PLAN_NAME "OfflineMemoryAllocation"
+
+/* ---- bounds-checked flatbuffer access ---- */
+
+static int table_ok(const mf_model *m, uint32_t t, uint32_t *vtable, uint32_t *tsize) {
+  uint32_t n = (uint32_t)m->size;
+  if (t < 8u || (t & 3u) != 0u || t > n - 4u) return 0;
+  uint32_t vt = t - mf_rd_u32(m->data + t); /* soffset: vtable = table - soffset */
+  if (vt > n - 4u || (vt & 1u) != 0u) return 0;
+  uint32_t vsize = mf_rd_u16(m->data + vt);
+  uint32_t size = mf_rd_u16(m->data + vt + 2u);
+  if (vsize < 4u || (vsize & 1u) != 0u || vsize > n - vt || size < 4u || size > n - t) return 0;
+  *vtable = vt;
+  *tsize = size;
+  return 1;
+}
+
+uint32_t mf_fb_field(const mf_model *m, uint32_t table, uint32_t field, uint32_t width) {
+  uint32_t vt, size;
+  if (!table_ok(m, table, &vt, &size)) return MF_FIELD_BAD;
+  uint32_t slot = 4u + 2u * field;
+  if (slot + 2u > mf_rd_u16(m->data + vt)) return 0;
+  uint32_t at = mf_rd_u16(m->data + vt + slot);
+  if (at == 0u) return 0;
+  if (at < 4u || at + width > size) return MF_FIELD_BAD;
+  return table + at;
+}
+
+uint32_t mf_fb_u32(const mf_model *m, uint32_t table, uint32_t field, uint32_t dflt) {
+  uint32_t at = mf_fb_field(m, table, field, 4);
+  return at > MF_FIELD_BAD ? mf_rd_u32(m->data + at) : dflt;
+}
+
+uint8_t mf_fb_u8(const mf_model *m, uint32_t table, uint32_t field, uint8_t dflt) {
+  uint32_t at = mf_fb_field(m, table, field, 1);
+  return at > MF_FIELD_BAD ? m->data[at] : dflt;
+}
+
+/* Follows the uoffset stored at `at` to a 4-aligned object start. */
+static uint32_t follow(const mf_model *m, uint32_t at) {
+  uint32_t n = (uint32_t)m->size;
+  uint32_t delta = mf_rd_u32(m->data + at);
+  if (delta > n - at) return MF_FIELD_BAD;
+  uint32_t target = at + delta;
+  if (target < 8u || (target & 3u) != 0u || target > n - 4u) return MF_FIELD_BAD;
+  return target;
+}
+
+uint32_t mf_fb_ref(const mf_model *m, uint32_t table, uint32_t field) {
+  uint32_t at = mf_fb_field(m, table, field, 4);
+  return at > MF_FIELD_BAD ? follow(m, at) : at;
+}
+
+static uint32_t vector_len(const mf_model *m, uint32_t vec, uint32_t elem, uint32_t *len) {
+  uint32_t count = mf_rd_u32(m->data + vec);
+  if (count > ((uint32_t)m->size - vec - 4u) / elem) return MF_FIELD_BAD;
+  *len = count;
+  return vec;
+}
+
+uint32_t mf_fb_vector(const mf_model *m, uint32_t table, uint32_t field, uint32_t elem,
+                      uint32_t *len) {
+  *len = 0;
+  uint32_t vec = mf_fb_ref(m, table, field);
+  return vec > MF_FIELD_BAD ? vector_len(m, vec, elem, len) : vec;
+}
+
+uint32_t mf_fb_table_at(const mf_model *m, uint32_t vec, uint32_t i) {
+  uint32_t t = follow(m, vec + 4u + 4u * i);
+  uint32_t vt, size;
+  return (t > MF_FIELD_BAD && table_ok(m, t, &vt, &size)) ? t : 0u;
+}
+
+/* A string field: NULL when absent, "" marks nothing; *bad on malformed. */
+static const char *string_field(const mf_model *m, uint32_t table, uint32_t field, int *bad) {
+  uint32_t len;
+  uint32_t vec = mf_fb_vector(m, table, field, 1, &len);
+  if (vec == 0u) return NULL;
+  if (vec == MF_FIELD_BAD || vec + 4u + len >= m->size || m->data[vec + 4u + len] != 0u) {
+    *bad = 1;
+    return NULL;
+  }
+  return (const char *)m->data + vec + 4u;
+}
+
+/* ---- model facts used after mapping ---- */
+
+const uint8_t *mf_model_buffer(const mf_model *m, uint32_t buffer, size_t *size) {
+  *size = 0;
+  uint32_t t = buffer < m->buffer_count ? mf_fb_table_at(m, m->buffers, buffer) : 0u;
+  if (t == 0u) return NULL;
+  uint32_t at = mf_fb_field(m, t, MF_F_BUFFER_OFFSET, 8);
+  if (at > MF_FIELD_BAD) {
+    uint32_t offset = mf_rd_u32(m->data + at);
+    uint32_t size_at = mf_fb_field(m, t, MF_F_BUFFER_SIZE, 8);
+    uint32_t bytes = size_at > MF_FIELD_BAD ? mf_rd_u32(m->data + size_at) : 0u;
+    if (mf_rd_u32(m->data + at + 4u) == 0u && offset > 1u) {
+      if (size_at <= MF_FIELD_BAD || mf_rd_u32(m->data + size_at + 4u) != 0u ||
+          offset > m->size || bytes > m->size - offset)
+        return NULL;
+      *size = bytes;
+      return bytes > 0u ? m->data + offset : NULL;
+    }
+  }
+  uint32_t len;
+  uint32_t vec = mf_fb_vector(m, t, MF_F_BUFFER_DATA, 1, &len);
+  if (vec <= MF_FIELD_BAD || len == 0u) return NULL;
+  *size = len;
+  return m->data + vec + 4u;
+}
+
+int32_t mf_model_op_code(const mf_model *m, uint32_t opcode, uint32_t *version,
+                         const char **custom_name) {
+  uint32_t t = mf_fb_table_at(m, m->opcodes, opcode);
+  int bad = 0;
+  int32_t deprecated = (int8_t)mf_fb_u8(m, t, MF_F_OPCODE_DEPRECATED, 0);
+  int32_t code = (int32_t)mf_fb_u32(m, t, MF_F_OPCODE_BUILTIN, 0);
+  if (version != NULL) *version = mf_fb_u32(m, t, MF_F_OPCODE_VERSION, 1);
+  if (custom_name != NULL) *custom_name = string_field(m, t, MF_F_OPCODE_CUSTOM, &bad);
+  return deprecated > code ? deprecated : code;
+}
+
+void mf_model_tensor_quant(const mf_model *m, uint32_t i, mf_quant *quant) {
+  memset(quant, 0, sizeof *quant);
+  uint32_t q = mf_fb_ref(m, mf_model_tensor(m, i), MF_F_TENSOR_QUANT);
+  if (q <= MF_FIELD_BAD) return;
+  uint32_t scales, zero_points;
+  uint32_t sv = mf_fb_vector(m, q, MF_F_QUANT_SCALE, 4, &scales);
+  uint32_t zv = mf_fb_vector(m, q, MF_F_QUANT_ZERO_POINT, 8, &zero_points);
+  if (sv <= MF_FIELD_BAD || zv <= MF_FIELD_BAD || scales == 0u || scales != zero_points) return;
+  quant->channels = scales;
+  quant->scales = (const float *)(const void *)(m->data + sv + 4u);
+  quant->zero_points = m->data + zv + 4u;
+  memcpy(&quant->scale, quant->scales, sizeof quant->scale);
+  quant->zero_point = mf_quant_zero_point(quant, 0);
+  uint32_t ndims, axis = mf_fb_u32(m, q, MF_F_QUANT_DIMENSION, 0);
+  mf_fb_vector(m, mf_model_tensor(m, i), MF_F_TENSOR_SHAPE, 4, &ndims);
+  quant->axis = scales > 1u && axis < ndims ? (int32_t)axis : 0;
+}
+
+const char *mf_model_tensor_name(const mf_model *m, uint32_t i) {
+  int bad = 0;
+  const char *name = string_field(m, mf_model_tensor(m, i), MF_F_TENSOR_NAME, &bad);
+  return name != NULL ? name : "";
+}
+
+uint32_t mf_model_offline_plan(const mf_model *m) { return m->offline_plan; }
+
+/* ---- verification ---- */
+
+static mf_status fail(mf_model *m, const char *fmt, ...) {
+  va_list args;
+  va_start(args, fmt);
+  mf_vformat(m->error, sizeof m->error, fmt, args);
+  va_end(args);
+  return MF_ERR_MODEL_INVALID;
+}
+
+/* A vector of tables at `field`: every element must be a valid table. */
+static mf_status table_vector(mf_model *m, uint32_t table, uint32_t field, const char *what,
+                              uint32_t limit, uint32_t *vec, uint32_t *count) {
+  *vec = mf_fb_vector(m, table, field, 4, count);
+  if (*vec == MF_FIELD_BAD) return fail(m, "%s: vector out of bounds", what);
+  if (*count > limit) return fail(m, "%s: %u entries, at most %u supported", what, *count, limit);
+  for (uint32_t i = 0; i < *count; i++) {
+    if (mf_fb_table_at(m, *vec, i) == 0u) return fail(m, "%s %u: table out of bounds", what, i);
+  }
+  return MF_OK;
+}
+
+/* Any field of `table` in `first..last` whose offset lies outside it. */
+static int fields_bad(const mf_model *m, uint32_t table, uint32_t first, uint32_t last,
+                      uint32_t width) {
+  for (uint32_t f = first; f <= last; f++) {
+    if (mf_fb_field(m, table, f, width) == MF_FIELD_BAD) return 1;
+  }
+  return 0;
+}
+
+static mf_status verify_opcodes(mf_model *m, uint32_t root) {
+  mf_status s = table_vector(m, root, MF_F_MODEL_OPCODES, "opcode", MF_MAX_COUNT, &m->opcodes,
+                             &m->opcode_count);
+  for (uint32_t i = 0; s == MF_OK && i < m->opcode_count; i++) {
+    uint32_t t = mf_fb_table_at(m, m->opcodes, i);
+    int bad = fields_bad(m, t, MF_F_OPCODE_VERSION, MF_F_OPCODE_BUILTIN, 4) ||
+              mf_fb_field(m, t, MF_F_OPCODE_DEPRECATED, 1) == MF_FIELD_BAD;
+    uint32_t version;
+    const char *custom;
+    int32_t code = mf_model_op_code(m, i, &version, &custom);
+    (void)string_field(m, t, MF_F_OPCODE_CUSTOM, &bad);
+    if (bad) return fail(m, "opcode %u: field out of bounds", i);
+    if (code < 0 || (int32_t)version < 1)
+      return fail(m, "opcode %u: builtin code %d version %d", i, code, (int32_t)version);
+    if (code == MF_CUSTOM_OP && custom == NULL) return fail(m, "opcode %u: custom op without a name", i);
+  }
+  return s;
+}
+
+static mf_status verify_buffers(mf_model *m, uint32_t root) {
+  mf_status s = table_vector(m, root, MF_F_MODEL_BUFFERS, "buffer", 0xFFFFFFFFu, &m->buffers,
+                             &m->buffer_count);
+  for (uint32_t i = 0; s == MF_OK && i < m->buffer_count; i++) {
+    uint32_t t = mf_fb_table_at(m, m->buffers, i);
+    uint32_t len;
+    if (mf_fb_vector(m, t, MF_F_BUFFER_DATA, 1, &len) == MF_FIELD_BAD ||
+        fields_bad(m, t, MF_F_BUFFER_OFFSET, MF_F_BUFFER_SIZE, 8))
+      return fail(m, "buffer %u: data out of bounds", i);
+    uint32_t at = mf_fb_field(m, t, MF_F_BUFFER_OFFSET, 8);
+    size_t size;
+    if (at > MF_FIELD_BAD && (mf_rd_u32(m->data + at) > 1u || mf_rd_u32(m->data + at + 4u) != 0u) &&
+        mf_model_buffer(m, i, &size) == NULL)
+      return fail(m, "buffer %u: offset/size out of bounds", i);
+  }
+  return s;
+}
+
+/* Elements and bytes of a shape, 0 on overflow beyond MF_MAX_TENSOR_BYTES. */
+static int shape_bytes(const int32_t *dims, uint32_t ndims, uint32_t elem, uint32_t *bytes) {
+  uint32_t total = elem;
+  for (uint32_t d = 0; d < ndims; d++) {
+    uint32_t dim = (uint32_t)dims[d];
+    if (dim != 0u && total > MF_MAX_TENSOR_BYTES / dim) return 0;
+    total *= dim;
+  }
+  *bytes = total;
+  return 1;
+}
+
+static mf_status verify_quant(mf_model *m, uint32_t i, uint32_t t, const int32_t *dims,
+                              uint32_t ndims) {
+  uint32_t q = mf_fb_ref(m, t, MF_F_TENSOR_QUANT);
+  if (q == 0u) return MF_OK;
+  uint32_t vt, size, scales, zero_points;
+  if (q == MF_FIELD_BAD || !table_ok(m, q, &vt, &size)) return fail(m, "tensor %u: quantization out of bounds", i);
+  if (mf_fb_vector(m, q, MF_F_QUANT_SCALE, 4, &scales) == MF_FIELD_BAD ||
+      mf_fb_vector(m, q, MF_F_QUANT_ZERO_POINT, 8, &zero_points) == MF_FIELD_BAD ||
+      mf_fb_field(m, q, MF_F_QUANT_DIMENSION, 4) == MF_FIELD_BAD)
+    return fail(m, "tensor %u: quantization field out of bounds", i);
+  if (scales != zero_points)
+    return fail(m, "tensor %u: %u scales but %u zero points", i, scales, zero_points);
+  if (scales > 1u) {
+    uint32_t axis = mf_fb_u32(m, q, MF_F_QUANT_DIMENSION, 0);
+    /* Converters copy the filter's axis into 1-D biases: read it as axis 0. */
+    if (axis >= ndims && ndims == 1u) axis = 0;
+    if (axis >= ndims) return fail(m, "tensor %u: quantized dimension %d out of range", i, (int32_t)axis);
+    if ((uint32_t)dims[axis] != scales)
+      return fail(m, "tensor %u: %u scales for %d channels", i, scales, dims[axis]);
+  }
+  return MF_OK;
+}
+
+static mf_status verify_tensor(mf_model *m, uint32_t i) {
+  uint32_t t = mf_model_tensor(m, i);
+  uint32_t ndims;
+  uint32_t shape = mf_fb_vector(m, t, MF_F_TENSOR_SHAPE, 4, &ndims);
+  int bad = shape == MF_FIELD_BAD || fields_bad(m, t, MF_F_TENSOR_TYPE, MF_F_TENSOR_TYPE, 1) ||
+            fields_bad(m, t, MF_F_TENSOR_BUFFER, MF_F_TENSOR_BUFFER, 4) ||
+            fields_bad(m, t, MF_F_TENSOR_VARIABLE, MF_F_TENSOR_VARIABLE, 1);
+  (void)string_field(m, t, MF_F_TENSOR_NAME, &bad);
+  if (bad) return fail(m, "tensor %u: field out of bounds", i);
+  if (ndims > MF_MAX_DIMS) return fail(m, "tensor %u: rank %u, at most %u supported", i, ndims, MF_MAX_DIMS);
+  const int32_t *dims = (const int32_t *)(const void *)(m->data + shape + 4u);
+  for (uint32_t d = 0; d < ndims; d++) {
+    if (dims[d] < 0) return fail(m, "tensor %u: shape dim %u is %d", i, d, dims[d]);
+  }
+  uint8_t dtype = mf_fb_u8(m, t, MF_F_TENSOR_TYPE, 0);
+  uint32_t elem = (uint32_t)mf_dtype_size((mf_dtype)dtype);
+  if (elem == 0u) return fail(m, "tensor %u: dtype %s (%u) is not supported", i, mf_dtype_name((mf_dtype)dtype), dtype);
+  uint32_t bytes;
+  if (!shape_bytes(dims, ndims, elem, &bytes)) return fail(m, "tensor %u: shape is too large", i);
+  uint32_t buffer = mf_fb_u32(m, t, MF_F_TENSOR_BUFFER, 0);
+  if (buffer >= m->buffer_count)
+    return fail(m, "tensor %u: buffer %u out of range (%u buffers)", i, buffer, m->buffer_count);
+  if (mf_fb_ref(m, t, MF_F_TENSOR_SPARSITY) != 0u) return fail(m, "tensor %u: sparse tensors are not supported", i);
+  size_t size;
+  const uint8_t *data = mf_model_buffer(m, buffer, &size);
+  if (data != NULL) {
+    if (size != bytes) return fail(m, "tensor %u: buffer %u holds %u bytes, shape needs %u", i, buffer, (uint32_t)size, bytes);
+    uint32_t align = elem > 8u ? 8u : elem;
+    if (((uintptr_t)data & (align - 1u)) != 0u) return fail(m, "tensor %u: data misaligned for %s", i, mf_dtype_name((mf_dtype)dtype));
+  }
+  return verify_quant(m, i, t, dims, ndims);
+}
+
+static int is_constant(const mf_model *m, int32_t tensor) {
+  size_t size;
+  return mf_model_buffer(m, mf_fb_u32(m, mf_model_tensor(m, (uint32_t)tensor), MF_F_TENSOR_BUFFER, 0), &size) != NULL;
+}
+
+static int is_variable(const mf_model *m, int32_t tensor) {
+  return mf_fb_u8(m, mf_model_tensor(m, (uint32_t)tensor), MF_F_TENSOR_VARIABLE, 0) != 0u;
+}
+
+static int in_vector(const mf_model *m, uint32_t vec, uint32_t count, int32_t tensor) {
+  for (uint32_t k = 0; k < count; k++) {
+    if (mf_fb_i32_at(m, vec, k) == tensor) return 1;
+  }
+  return 0;
+}
+
+/* Verifies an int32 index vector of `count` entries: -1 (when optional) or a tensor. */
+static mf_status index_vector(mf_model *m, uint32_t table, uint32_t field, const char *what,
+                              uint32_t node, int optional, uint32_t *vec, uint32_t *count) {
+  *vec = mf_fb_vector(m, table, field, 4, count);
+  if (*vec == MF_FIELD_BAD) return fail(m, "%s: vector out of bounds", what);
+  for (uint32_t k = 0; k < *count; k++) {
+    int32_t index = mf_fb_i32_at(m, *vec, k);
+    if (index >= (int32_t)m->tensor_count || index < -optional) {
+      if (node == MF_NO_NODE) return fail(m, "%s %u: tensor %d out of range", what, k, index);
+      return fail(m, "node %u: %s %u is tensor %d, out of range", node, what, k, index);
+    }
+  }
+  return MF_OK;
+}
+
+/* The node that wrote `tensor` before node `before`, or -1. */
+static int32_t producer(const mf_model *m, uint32_t before, int32_t tensor) {
+  for (uint32_t j = before; j-- > 0u;) {
+    uint32_t count;
+    uint32_t vec = mf_fb_vector(m, mf_fb_table_at(m, m->operators, j), MF_F_OP_OUTPUTS, 4, &count);
+    if (vec > MF_FIELD_BAD && in_vector(m, vec, count, tensor)) return (int32_t)j;
+  }
+  return -1;
+}
+
+static mf_status verify_operator(mf_model *m, uint32_t i) {
+  uint32_t t = mf_fb_table_at(m, m->operators, i);
+  if (fields_bad(m, t, MF_F_OP_OPCODE, MF_F_OP_OPCODE, 4) ||
+      fields_bad(m, t, MF_F_OP_OPTIONS_TYPE, MF_F_OP_OPTIONS_TYPE, 1) ||
+      fields_bad(m, t, MF_F_OP_OPTIONS2_TYPE, MF_F_OP_OPTIONS2_TYPE, 1))
+    return fail(m, "node %u: field out of bounds", i);
+  uint32_t opcode = mf_fb_u32(m, t, MF_F_OP_OPCODE, 0);
+  if (opcode >= m->opcode_count)
+    return fail(m, "node %u: opcode %u out of range (%u opcodes)", i, opcode, m->opcode_count);
+  uint32_t ins, in_count, outs, out_count, len, vt, size;
+  mf_status s = index_vector(m, t, MF_F_OP_INPUTS, "input", i, 1, &ins, &in_count);
+  if (s == MF_OK) s = index_vector(m, t, MF_F_OP_OUTPUTS, "output", i, 1, &outs, &out_count);
+  if (s != MF_OK) return s;
+  static const uint8_t option_fields[] = {MF_F_OP_OPTIONS, MF_F_OP_OPTIONS2};
+  for (uint32_t k = 0; k < 2u; k++) {
+    uint32_t options = mf_fb_ref(m, t, option_fields[k]);
+    if (options == MF_FIELD_BAD || (options != 0u && !table_ok(m, options, &vt, &size)))
+      return fail(m, "node %u: builtin options out of bounds", i);
+  }
+  if (mf_fb_vector(m, t, MF_F_OP_CUSTOM_OPTIONS, 1, &len) == MF_FIELD_BAD)
+    return fail(m, "node %u: custom options out of bounds", i);
+  for (uint32_t k = 0; k < in_count; k++) {
+    int32_t tensor = mf_fb_i32_at(m, ins, k);
+    if (tensor < 0 || is_constant(m, tensor) || is_variable(m, tensor) ||
+        in_vector(m, m->inputs, m->input_count, tensor) || producer(m, i, tensor) >= 0)
+      continue;
+    return fail(m, "node %u: input %u (tensor %d) is read before it is written", i, k, tensor);
+  }
+  for (uint32_t k = 0; k < out_count; k++) {
+    int32_t tensor = mf_fb_i32_at(m, outs, k);
+    if (tensor < 0) continue;
+    if (is_constant(m, tensor)) return fail(m, "node %u: output %u (tensor %d) is a constant", i, k, tensor);
+    if (in_vector(m, m->inputs, m->input_count, tensor) || producer(m, i, tensor) >= 0 ||
+        in_vector(m, outs, k, tensor))
+      return fail(m, "node %u: output %u (tensor %d) is written twice", i, k, tensor);
+  }
+  return MF_OK;
+}
+
+static mf_status verify_metadata(mf_model *m, uint32_t root) {
+  uint32_t count;
+  mf_status s = table_vector(m, root, MF_F_MODEL_METADATA, "metadata", 0xFFFFFFFFu, &m->metadata, &count);
+  for (uint32_t i = 0; s == MF_OK && i < count; i++) {
+    uint32_t t = mf_fb_table_at(m, m->metadata, i);
+    int bad = fields_bad(m, t, MF_F_METADATA_BUFFER, MF_F_METADATA_BUFFER, 4);
+    const char *name = string_field(m, t, MF_F_METADATA_NAME, &bad);
+    uint32_t buffer = mf_fb_u32(m, t, MF_F_METADATA_BUFFER, 0);
+    if (bad || buffer >= m->buffer_count) return fail(m, "metadata %u: out of bounds", i);
+    if (name == NULL || strcmp(name, OFFLINE_PLAN_NAME) != 0) continue;
+    /* version, subgraph, tensor count, then one offset per tensor */
+    size_t size;
+    const uint8_t *plan = mf_model_buffer(m, buffer, &size);
+    if (plan == NULL || ((uintptr_t)plan & 3u) != 0u || size < 12u ||
+        mf_rd_u32(plan + 8) != m->tensor_count || size != 12u + 4u * (size_t)m->tensor_count)
+      return fail(m, "metadata %u: " OFFLINE_PLAN_NAME " does not match the %u tensors", i, m->tensor_count);
+    if (mf_rd_u32(plan + 4) != 0u) continue; /* another subgraph's plan */
+    for (uint32_t k = 0; k < m->tensor_count; k++) {
+      if ((int32_t)mf_rd_u32(plan + 12u + 4u * k) < -1)
+        return fail(m, "metadata %u: offline offset of tensor %u is negative", i, k);
+    }
+    m->offline_plan = (uint32_t)(plan - m->data) + 12u;
+  }
+  return s;
+}
+
+static mf_status verify(mf_model *m) {
+  if (memcmp(m->data + 4, "TFL3", 4) != 0) return fail(m, "file identifier is not TFL3");
+  uint32_t root = mf_rd_u32(m->data);
+  uint32_t vt, size;
+  if (!table_ok(m, root, &vt, &size)) return fail(m, "root table out of bounds");
+  m->version = mf_fb_u32(m, root, MF_F_MODEL_VERSION, 0);
+  if (m->version != 3u) return fail(m, "schema version %u, expected 3", m->version);
+  uint32_t subgraphs, count;
+  mf_status s = verify_opcodes(m, root);
+  if (s == MF_OK) s = verify_buffers(m, root);
+  if (s == MF_OK) s = table_vector(m, root, MF_F_MODEL_SUBGRAPHS, "subgraph", 0xFFFFFFFFu, &subgraphs, &count);
+  if (s != MF_OK) return s;
+  if (count == 0u) return fail(m, "model has no subgraph");
+  uint32_t g = m->subgraph = mf_fb_table_at(m, subgraphs, 0);
+  s = table_vector(m, g, MF_F_SUBGRAPH_TENSORS, "tensor", MF_MAX_COUNT, &m->tensors, &m->tensor_count);
+  if (s == MF_OK) s = table_vector(m, g, MF_F_SUBGRAPH_OPERATORS, "node", MF_MAX_COUNT, &m->operators, &m->operator_count);
+  for (uint32_t i = 0; s == MF_OK && i < m->tensor_count; i++) s = verify_tensor(m, i);
+  if (s == MF_OK) s = index_vector(m, g, MF_F_SUBGRAPH_INPUTS, "graph input", MF_NO_NODE, 0, &m->inputs, &m->input_count);
+  if (s == MF_OK) s = index_vector(m, g, MF_F_SUBGRAPH_OUTPUTS, "graph output", MF_NO_NODE, 0, &m->outputs, &m->output_count);
+  for (uint32_t i = 0; s == MF_OK && i < m->input_count; i++) {
+    int32_t tensor = mf_fb_i32_at(m, m->inputs, i);
+    if (is_constant(m, tensor)) return fail(m, "graph input %u (tensor %d) is a constant", i, tensor);
+  }
+  for (uint32_t i = 0; s == MF_OK && i < m->operator_count; i++) s = verify_operator(m, i);
+  if (s == MF_OK) s = verify_metadata(m, root);
+  return s;
+}
+
+mf_status mf_model_map(mf_model *model, const void *data, size_t size) {
+  if (model == NULL) return MF_ERR_INVALID_ARG;
+  memset(model, 0, sizeof *model);
+  mf_status s;
+  if (data == NULL) {
+    s = fail(model, "model data is NULL");
+  } else if (((uintptr_t)data & 3u) != 0u) {
+    fail(model, "model data must be 4-byte aligned");
+    return MF_ERR_INVALID_ARG;
+  } else if (size < 16u || size > MF_MODEL_MAX_SIZE) {
+    s = fail(model, "model size %u is out of range", (uint32_t)(size > MF_MODEL_MAX_SIZE ? MF_MODEL_MAX_SIZE : size));
+  } else {
+    model->data = (const uint8_t *)data;
+    model->size = size;
+    s = verify(model);
+  }
+  if (s != MF_OK) {
+    model->data = NULL;
+    model->size = 0;
+  }
+  return s;
+}
+
+const char *mf_model_error(const mf_model *model) { return model != NULL ? model->error : "no model"; }
