@@ -75,7 +75,7 @@ def _missing_ops_source(root: Path) -> str | None:
     for sym, code, name in runtime_ops(root):
         if name in missing:
             lines.append(f"const mf_op_registration mf_op_{sym} = "
-                         f'{{{code}, 255, "{name}", NULL, no_kernel, NULL, NULL}};')
+                         f'{{{code}, 255, "{name}", NULL, no_kernel, no_kernel, NULL}};')
     return "\n".join(lines) + "\n"
 
 
