@@ -101,9 +101,9 @@ class QemuMachine:
         cmd = [
             spec.program, "-M", spec.machine, "-display", "none", "-monitor", "none",
             "-nodefaults",
-            "-chardev", f"socket,id=mfcon,fd={serial_fd},server=on,wait=on",
+            "-chardev", f"socket,id=mfcon,fd={serial_fd},server=on,wait=on,nodelay=on",
             "-serial", "chardev:mfcon",
-            "-chardev", f"socket,id=mfgdb,fd={gdb_fd},server=on,wait=off",
+            "-chardev", f"socket,id=mfgdb,fd={gdb_fd},server=on,wait=off,nodelay=on",
             "-gdb", "chardev:mfgdb",
         ]  # fmt: skip
         extra = list(spec.args)
