@@ -69,6 +69,8 @@ def make_env(config: Config, output: Output) -> Any:
         AS=compiler,
         AR=toolchain.tool("ar"),
         RANLIB=toolchain.tool("ranlib"),
+        ARFLAGS=["rcs"],          # the archive index is written by ar itself
+        RANLIBCOM="",
         OBJCOPY=toolchain.tool("objcopy"),
         CCFLAGS=found["ccflags"],
         CFLAGS=found["cflags"],

@@ -18,7 +18,6 @@ SHORT = {
     "LINKCOMSTR": "LD $TARGET",
     "SHLINKCOMSTR": "LD $TARGET",
     "ARCOMSTR": "AR $TARGET",
-    "RANLIBCOMSTR": "",
 }
 
 

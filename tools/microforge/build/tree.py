@@ -299,7 +299,8 @@ class Tree:
     def example(self, example: Example) -> None:
         config = self.config
         env = self.env.Clone()
-        env.Append(CPPDEFINES=example.data["defines"], CCFLAGS=example.data["cflags"])
+        env.Append(CPPDEFINES=example.data["defines"], CCFLAGS=example.data["cflags"],
+                   LIBS=example.data["libs"])
         out_dir = self.gen / "obj" / "examples" / example.name
         env.Prepend(CPPPATH=[str(example.folder), str(out_dir)])
         model_objs: list[Any] = []

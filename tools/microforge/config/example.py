@@ -9,6 +9,7 @@ arch = ["host", "arm", "riscv"]          # board arches it supports
 boards = []                              # if not empty: only these boards
 defines = []
 cflags = []
+libs = ["m"]                             # libraries its programs link
 timeout = 60                             # seconds run_<ex> may take
 
 [tests.hello_world_test]                 # a C test program built with micro/testing
@@ -50,6 +51,7 @@ EXAMPLE_FIELDS: dict[str, Field] = {
     "boards": Field("list[str]", "only these boards (empty: any of `arch`)", default=[]),
     "defines": Field("list[str]", "preprocessor defines", default=[]),
     "cflags": Field("list[str]", "compiler flags", default=[]),
+    "libs": Field("list[str]", "libraries its programs link (-l<name>), e.g. m", default=[]),
     "timeout": Field("int", "seconds run_<ex> may take", default=60),
     "tests": Field("tables", "test programs", default={}, fields=PROGRAM_FIELDS),
     "benchmarks": Field("tables", "benchmark programs", default={}, fields=PROGRAM_FIELDS),
