@@ -89,21 +89,26 @@ mf_status mf_runner_reset_state(mf_runner *r) {
   return interp_result(r, mf_interpreter_reset_state(&r->interp));
 }
 
-mf_status mf_runner_bench(mf_runner *r, const char *name, uint32_t repeats) {
+mf_status mf_runner_bench(mf_runner *r, const char *name, uint32_t repeats,
+                          const void *const *inputs, const size_t *sizes, uint32_t count) {
   uint32_t start = mf_platform_ticks();
   for (uint32_t n = 0; n < repeats; n++) {
+    for (uint32_t i = 0; i < count; i++) {
+      mf_status status = mf_runner_set_input(r, i, inputs[i], sizes[i]);
+      if (status != MF_OK) return status;
+    }
     mf_status status = mf_runner_invoke(r);
     if (status != MF_OK) return status;
   }
   uint32_t total = mf_platform_ticks() - start;
   uint32_t average = repeats > 0 ? total / repeats : 0;
-  mf_log("MF-BENCH %s invokes=%u ticks=%u ticks_per_invoke=%u arena_used=%zu\n", name,
+  mf_log("MF-BENCH %s invokes=%u ticks=%u ticks_per_invoke=%u arena_used=%zu", name,
          (unsigned)repeats, (unsigned)total, (unsigned)average,
          mf_interpreter_arena_used(&r->interp));
   uint32_t entries = mf_interpreter_profile_count(&r->interp);
   if (entries > r->profile_capacity) entries = r->profile_capacity;
   for (uint32_t n = 0; n < entries; n++) {
-    mf_log("MF-BENCH %s.op%u op=%s ticks=%u\n", name, (unsigned)n, r->profile[n].op,
+    mf_log("MF-BENCH %s.op%u op=%s ticks=%u", name, (unsigned)n, r->profile[n].op,
            (unsigned)r->profile[n].ticks);
   }
   return ok(r);

@@ -49,11 +49,14 @@ mf_status mf_runner_invoke(mf_runner *r);
 mf_status mf_runner_get_output(mf_runner *r, uint32_t i, void *data, size_t size);
 mf_status mf_runner_reset_state(mf_runner *r);
 
-/* Invokes `repeats` times and prints the protocol line
+/* Invokes `repeats` times, copying `count` inputs (data and byte sizes, in
+ * input order) in before each invoke: the planner may reuse an input's memory
+ * once it is consumed. Then prints the protocol line
  *   MF-BENCH <name> invokes=<n> ticks=<total> ticks_per_invoke=<avg> arena_used=<bytes>
- * then, when profiling, one line per node of the last invoke:
+ * and, when profiling, one line per node of the last invoke:
  *   MF-BENCH <name>.op<index> op=<OPNAME> ticks=<t> */
-mf_status mf_runner_bench(mf_runner *r, const char *name, uint32_t repeats);
+mf_status mf_runner_bench(mf_runner *r, const char *name, uint32_t repeats,
+                          const void *const *inputs, const size_t *sizes, uint32_t count);
 
 uint32_t mf_runner_input_count(const mf_runner *r);
 uint32_t mf_runner_output_count(const mf_runner *r);

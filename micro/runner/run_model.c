@@ -3,7 +3,8 @@
  *   run_model MODEL [-a ARENA_BYTES] [-n REPEATS] [-b NAME] [-i INPUT]... [-o OUTPUT]...
  *
  * Inputs are given in model input order (missing ones are zeros) and must
- * hold exactly the tensor's bytes; outputs are written after the last invoke.
+ * hold exactly the tensor's bytes; they are copied in before every invoke.
+ * Outputs are written after the last invoke.
  * Prints one MF-BENCH line (see mf_runner_bench). Exit code 0 on success,
  * 1 on a runtime error, 2 on a usage or file error. Under callgrind, the
  * instruction count per invoke is the difference between two repeat counts. */
@@ -102,6 +103,9 @@ int main(int argc, char **argv) {
   void *arena = aligned_alloc(16, (arena_size + 16) & ~(size_t)15);
   static mf_runner runner;
   static mf_profile_entry profile[MAX_PROFILE];
+  void *input_data[MAX_FILES] = {0};
+  size_t input_sizes[MAX_FILES] = {0};
+  uint32_t input_count = 0;
   int code = 0;
   if (model == NULL || arena == NULL) {
     code = 2;
@@ -120,37 +124,39 @@ int main(int argc, char **argv) {
     goto done;
   }
   mf_runner_set_profiler(&runner, profile, MAX_PROFILE);
-  if (n_inputs > mf_runner_input_count(&runner) || n_outputs > mf_runner_output_count(&runner)) {
+  input_count = mf_runner_input_count(&runner);
+  if (n_inputs > input_count || n_outputs > mf_runner_output_count(&runner) ||
+      input_count > MAX_FILES) {
     fprintf(stderr, "run_model: the model has %u inputs and %u outputs\n",
-            (unsigned)mf_runner_input_count(&runner), (unsigned)mf_runner_output_count(&runner));
+            (unsigned)input_count, (unsigned)mf_runner_output_count(&runner));
     code = 2;
     goto done;
   }
-  for (unsigned i = 0; i < mf_runner_input_count(&runner); i++) {
+  for (unsigned i = 0; i < input_count; i++) {
     mf_tensor_info info;
     if (mf_runner_input_info(&runner, i, &info) != MF_OK) {
       code = 1;
       goto done;
     }
-    if (i >= n_inputs) {
-      memset(info.data, 0, info.bytes);
-      continue;
+    if (i < n_inputs) {
+      input_data[i] = read_file(inputs[i], &input_sizes[i]);
+    } else {
+      input_sizes[i] = info.bytes;
+      input_data[i] = calloc(1, info.bytes + 1);
     }
-    size_t size = 0;
-    void *data = read_file(inputs[i], &size);
-    if (data == NULL) {
+    if (input_data[i] == NULL) {
       code = 2;
       goto done;
     }
-    status = mf_runner_set_input(&runner, i, data, size);
-    free(data);
-    if (status != MF_OK) {
-      fprintf(stderr, "run_model: %s: %s\n", inputs[i], mf_runner_error(&runner));
+    if (input_sizes[i] != info.bytes) {
+      fprintf(stderr, "run_model: %s has %zu bytes, input %u needs %zu\n", inputs[i],
+              input_sizes[i], i, info.bytes);
       code = 2;
       goto done;
     }
   }
-  status = mf_runner_bench(&runner, name, (uint32_t)repeats);
+  status = mf_runner_bench(&runner, name, (uint32_t)repeats, (const void *const *)input_data,
+                           input_sizes, input_count);
   if (status != MF_OK) {
     fprintf(stderr, "run_model: %s: %s\n", mf_status_name(status), mf_runner_error(&runner));
     code = 1;
@@ -171,6 +177,7 @@ int main(int argc, char **argv) {
     if (code != 0) goto done;
   }
 done:
+  for (unsigned i = 0; i < MAX_FILES; i++) free(input_data[i]);
   free(model);
   free(arena);
   return code;
