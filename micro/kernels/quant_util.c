@@ -46,6 +46,34 @@ float mf_roundf(float x) {
   return x < 0 ? -t : t;
 }
 
+/* ln(x) for x > 0, to double precision. */
+static double natural_log(double x) {
+  int exponent;
+  const double m = mf_frexp(x, &exponent); /* [0.5, 1) */
+  /* ln(m) = 2 atanh(z), z = (m - 1) / (m + 1) in [-1/3, 0) */
+  const double z = (m - 1.0) / (m + 1.0);
+  const double z2 = z * z;
+  double term = z;
+  double sum = 0.0;
+  for (int k = 1; k < 60; k += 2) {
+    sum += term / k;
+    term *= z2;
+  }
+  return (double)exponent * 0.69314718055994530942 + 2.0 * sum;
+}
+
+int mf_checked_log2(float x, int *log2_result) {
+  if (!(x > 0.0f) || !mf_isfinite((double)x)) return 0;
+  /* The reference's float arithmetic: logf(x) * (1 / logf(2)), rounded. */
+  const float ln2 = (float)natural_log(2.0);
+  const float log2_x = (float)natural_log((double)x) * (1.0f / ln2);
+  const float rounded = mf_roundf(log2_x);
+  float frac = log2_x - rounded;
+  if (frac < 0) frac = -frac;
+  *log2_result = (int)rounded;
+  return frac < 1e-3f;
+}
+
 mf_status mf_quantize_multiplier(double real, int32_t *multiplier, int32_t *shift) {
   if (!mf_isfinite(real)) return MF_ERR_INVALID_ARG;
   if (real == 0.0) {
@@ -164,3 +192,134 @@ int32_t mf_input_radius(int input_integer_bits, int input_left_shift, int total_
   if (max_rescaled >= 2147483647.0) return INT32_MAX;
   return (int32_t)max_rescaled; /* positive: truncation is floor */
 }
+
+/* ---- Fixed-point transcendental functions ---- */
+
+/* Q0.31 constants: round(v * 2^31). */
+#define FP_EXP_MINUS_ONE_EIGHTH 1895147668 /* exp(-1/8) */
+#define FP_ONE_THIRD 715827883             /* 1/3 */
+#define FP_Q2_48_OVER_17 1515870810        /* 48/17 in Q2 */
+#define FP_Q2_MINUS_32_OVER_17 (-1010580540) /* -32/17 in Q2 */
+#define FP_Q2_ONE (1 << 29)
+
+static inline int32_t wrap_add(int32_t a, int32_t b) {
+  return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+static inline int32_t wrap_sub(int32_t a, int32_t b) {
+  return (int32_t)((uint32_t)a - (uint32_t)b);
+}
+
+/* (a + b) / 2 rounded half away from zero. */
+static inline int32_t rounding_half_sum(int32_t a, int32_t b) {
+  const int64_t sum = (int64_t)a + (int64_t)b;
+  return (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+}
+
+/* exp(a) for a in [-1/4, 0), Q0: Taylor expansion around -1/8. */
+static int32_t exp_on_quarter_interval(int32_t a) {
+  const int32_t x = wrap_add(a, 1 << 28); /* a + 1/8 */
+  const int32_t x2 = mf_srdhm(x, x);
+  const int32_t x3 = mf_srdhm(x2, x);
+  const int32_t x4 = mf_srdhm(x2, x2);
+  const int32_t x4_over_4 = mf_rounding_divide_by_pot(x4, 2);
+  const int32_t poly = mf_rounding_divide_by_pot(
+      wrap_add(mf_srdhm(wrap_add(x4_over_4, x3), FP_ONE_THIRD), x2), 1);
+  return wrap_add(FP_EXP_MINUS_ONE_EIGHTH, mf_srdhm(FP_EXP_MINUS_ONE_EIGHTH, wrap_add(x, poly)));
+}
+
+int32_t mf_fp_exp_on_negative_values(int32_t a, int integer_bits) {
+  /* exp(-2^k) in Q0 for k = -2..4 */
+  static const int32_t barrel[7] = {1672461947, 1302514674, 790015084, 290630308,
+                                    39332535,   720401,     242};
+  const int fractional_bits = 31 - integer_bits;
+  const int32_t one_quarter = (int32_t)1 << (fractional_bits - 2);
+  const int32_t mask = one_quarter - 1;
+  const int32_t a_mod_quarter_minus_quarter = wrap_sub(a & mask, one_quarter);
+  int32_t result =
+      exp_on_quarter_interval(mf_fp_mul_pot(a_mod_quarter_minus_quarter, integer_bits));
+  const int32_t remainder = wrap_sub(a_mod_quarter_minus_quarter, a);
+  for (int k = -2; k <= 4; ++k) {
+    if (integer_bits > k && (remainder & ((int32_t)1 << (fractional_bits + k)))) {
+      result = mf_srdhm(result, barrel[k + 2]);
+    }
+  }
+  if (integer_bits > 5) {
+    const int32_t clamp = -((int32_t)1 << (36 - integer_bits)); /* -32 */
+    if (a < clamp) result = 0;
+  }
+  return a == 0 ? INT32_MAX : result;
+}
+
+/* Newton-Raphson for 1 / (half_denominator * 2), x in Q2. */
+static int32_t newton_reciprocal_q2(int32_t half_denominator) {
+  int32_t x = wrap_add(FP_Q2_48_OVER_17, mf_srdhm(half_denominator, FP_Q2_MINUS_32_OVER_17));
+  for (int i = 0; i < 3; ++i) {
+    const int32_t one_minus = wrap_sub(FP_Q2_ONE, mf_srdhm(half_denominator, x));
+    x = wrap_add(x, mf_fp_mul_pot(mf_srdhm(x, one_minus), 2));
+  }
+  return x;
+}
+
+int32_t mf_fp_one_over_one_plus_x(int32_t a) {
+  const int32_t x = newton_reciprocal_q2(rounding_half_sum(a, INT32_MAX));
+  return mf_fp_mul_pot(x, 1); /* Q2 halved is Q1, rescaled to Q0 */
+}
+
+static int32_t one_minus_x_over_one_plus_x(int32_t a) {
+  const int32_t x = newton_reciprocal_q2(rounding_half_sum(a, INT32_MAX));
+  return mf_fp_mul_pot(wrap_sub(x, FP_Q2_ONE), 2);
+}
+
+int32_t mf_fp_logistic(int32_t a, int integer_bits) {
+  if (a == 0) return 1 << 30;
+  const int32_t magnitude = a > 0 ? a : wrap_sub(0, a);
+  const int32_t positive = mf_fp_one_over_one_plus_x(
+      mf_fp_exp_on_negative_values(wrap_sub(0, magnitude), integer_bits));
+  return a > 0 ? positive : wrap_sub(INT32_MAX, positive);
+}
+
+int32_t mf_fp_tanh(int32_t a, int integer_bits) {
+  if (a == 0) return 0;
+  const int32_t negative_magnitude = a < 0 ? a : wrap_sub(0, a);
+  /* tanh(|a|) = (1 - exp(-2|a|)) / (1 + exp(-2|a|)); doubling adds an integer bit */
+  const int32_t t = one_minus_x_over_one_plus_x(
+      mf_fp_exp_on_negative_values(negative_magnitude, integer_bits + 1));
+  return a < 0 ? wrap_sub(0, t) : t;
+}
+
+int32_t mf_fp_reciprocal(int32_t x, int integer_bits, int *bits_over_unit) {
+  const uint32_t ux = (uint32_t)x;
+  int headroom_plus_one = 0;
+  while (headroom_plus_one < 32 && !(ux & (0x80000000u >> headroom_plus_one))) {
+    ++headroom_plus_one;
+  }
+  *bits_over_unit = integer_bits - headroom_plus_one;
+  const int32_t shifted_minus_one =
+      (int32_t)((headroom_plus_one < 32 ? ux << headroom_plus_one : 0u) - 0x80000000u);
+  return mf_fp_one_over_one_plus_x(shifted_minus_one);
+}
+
+const uint16_t mf_sigmoid_table_u16[256] = {
+    32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149,
+    40794, 41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369,
+    47911, 48443, 48964, 49475, 49975, 50464, 50942, 51409, 51865, 52311, 52745, 53169,
+    53581, 53983, 54374, 54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433,
+    57724, 58007, 58280, 58544, 58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370,
+    60565, 60753, 60935, 61110, 61279, 61441, 61599, 61750, 61896, 62036, 62172, 62302,
+    62428, 62549, 62666, 62778, 62886, 62990, 63090, 63186, 63279, 63368, 63454, 63536,
+    63615, 63691, 63765, 63835, 63903, 63968, 64030, 64090, 64148, 64204, 64257, 64308,
+    64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652, 64687, 64721, 64754, 64786,
+    64816, 64845, 64873, 64900, 64926, 64950, 64974, 64997, 65019, 65039, 65060, 65079,
+    65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208, 65221, 65234, 65246, 65258,
+    65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360, 65367,
+    65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425, 65429, 65433,
+    65438, 65442, 65445, 65449, 65453, 65456, 65459, 65462, 65465, 65468, 65471, 65474,
+    65476, 65479, 65481, 65483, 65485, 65488, 65489, 65491, 65493, 65495, 65497, 65498,
+    65500, 65501, 65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513,
+    65514, 65515, 65516, 65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522,
+    65523, 65523, 65524, 65524, 65525, 65525, 65526, 65526, 65526, 65527, 65527, 65528,
+    65528, 65528, 65529, 65529, 65529, 65529, 65530, 65530, 65530, 65530, 65531, 65531,
+    65531, 65531, 65531, 65532, 65532, 65532, 65532, 65532, 65532, 65533, 65533, 65533,
+    65533, 65533, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534,
+    65534, 65534, 65534, 65535,
+};

@@ -76,6 +76,10 @@ int mf_activation_valid(uint32_t activation);
  * paths see before saturating: TFLite's CalculateInputRadius. */
 int32_t mf_input_radius(int input_integer_bits, int input_left_shift, int total_signed_bits);
 
+/* When x is within 1e-3 (in log2 terms) of a power of two: 1, with the
+ * rounded log2 in *log2_result (TFLite's CheckedLog2). 0 otherwise. */
+int mf_checked_log2(float x, int *log2_result);
+
 /* ---- Integer helpers for invoke (inline, exact) ---- */
 
 /* round(a * b / 2^31), saturating the single overflow case. */
@@ -148,6 +152,44 @@ static inline float mf_clamp_f32(float x, float lo, float hi) {
   const float y = x < lo ? lo : x;
   return hi < y ? hi : y;
 }
+
+
+/* ---- Fixed-point transcendental functions ----
+ * Values are raw int32 fixed-point numbers; "Qn" means n integer bits
+ * (31 - n fractional bits). Results are Q0 (in [-1, 1)). The arithmetic
+ * (Taylor step, barrel shifter, Newton-Raphson division) reproduces
+ * TFLite's reference results bit for bit. */
+
+/* exp(a) for a <= 0 given in Q(integer_bits), integer_bits in [0, 6]. */
+int32_t mf_fp_exp_on_negative_values(int32_t a, int integer_bits);
+/* 1 / (1 + a) for a in [0, 1), a in Q0. */
+int32_t mf_fp_one_over_one_plus_x(int32_t a);
+/* 1 / (1 + exp(-a)), a in Q(integer_bits). */
+int32_t mf_fp_logistic(int32_t a, int integer_bits);
+/* tanh(a), a in Q(integer_bits), integer_bits <= 5. */
+int32_t mf_fp_tanh(int32_t a, int integer_bits);
+/* 1 / x for x > 0 in Q(integer_bits): returns a Q0 scale in [0.5, 1) and
+ * sets *bits_over_unit so that 1/x = scale * 2^-(*bits_over_unit). */
+int32_t mf_fp_reciprocal(int32_t x, int integer_bits, int *bits_over_unit);
+
+/* x * 2^exponent for a compile-time-like small exponent: saturating when
+ * exponent > 0, rounding to nearest when exponent < 0. */
+static inline int32_t mf_fp_mul_pot(int32_t x, int exponent) {
+  if (exponent > 0) {
+    const int32_t threshold = (int32_t)(((int64_t)1 << (31 - exponent)) - 1);
+    if (x > threshold) return INT32_MAX;
+    if (x < -threshold) return INT32_MIN;
+    return (int32_t)((uint32_t)x << exponent);
+  }
+  if (exponent < 0) return mf_rounding_divide_by_pot(x, -exponent);
+  return x;
+}
+
+/* sigmoid(i / 24) in 0.16 fixed point, i = 0..255, with every entry but the
+ * last raised by half the chord error of the following interval (so linear
+ * interpolation between entries is centred on the curve); the last entry is
+ * the saturated 65535. Used by the int16 LOGISTIC and TANH kernels. */
+extern const uint16_t mf_sigmoid_table_u16[256];
 
 #ifdef __cplusplus
 }
