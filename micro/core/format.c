@@ -5,170 +5,115 @@
 
 #include "mf_log.h"
 
+/* unsigned long holds a size_t and a pointer on ILP32 and LP64 targets. */
+typedef unsigned long fmt_uint;
+
 typedef struct out_buf {
   char *buf;
   size_t size;
   size_t len;
 } out_buf;
 
-static void put(out_buf *out, char c) {
-  if (out->len + 1u < out->size) out->buf[out->len] = c;
-  out->len++;
-}
-
-static void pad(out_buf *out, char c, int count) {
-  while (count-- > 0) put(out, c);
-}
-
-/* Emits `text` of `len` characters inside a field of `width`. */
-static void field(out_buf *out, const char *text, int len, int width, int left, char fill) {
-  /* A zero fill goes after the sign. */
-  if (fill == '0' && len > 0 && text[0] == '-') {
-    put(out, '-');
-    text++;
-    len--;
-    width--;
+static void put(out_buf *out, char c, int count) {
+  for (; count > 0; count--) {
+    if (out->len + 1u < out->size) out->buf[out->len] = c;
+    out->len++;
   }
-  if (!left) pad(out, fill, width - len);
-  for (int i = 0; i < len; i++) put(out, text[i]);
-  if (left) pad(out, ' ', width - len);
 }
 
 /* Writes the digits of `value` ending at `end`; returns the first. */
-static char *digits(char *end, unsigned long long value, unsigned base, int upper) {
-  const char *set = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+static char *digits(char *end, fmt_uint value, unsigned base, int upper) {
   do {
-    /* 32-bit division when it fits keeps 64-bit helpers off small cores. */
-    if ((value >> 32) == 0u) {
-      uint32_t v = (uint32_t)value;
-      *--end = set[v % base];
-      value = v / base;
-    } else {
-      *--end = set[value % base];
-      value /= base;
-    }
+    unsigned digit = (unsigned)(value % base);
+    *--end = (char)(digit < 10u ? '0' + digit : (upper ? 'A' : 'a') + digit - 10u);
+    value /= base;
   } while (value != 0u);
   return end;
 }
 
-/* Fixed-point text of a double with `precision` decimals, into `text`. */
-static int fixed(char *text, int cap, double value, int precision) {
-  int n = 0;
+/* Fixed-point text of `value` (>= 0) with `precision` decimals, ending at `end`. */
+static char *fixed(char *end, double value, int precision) {
   if (value != value) {
-    text[0] = 'n', text[1] = 'a', text[2] = 'n';
-    return 3;
-  }
-  if (value < 0) {
-    text[n++] = '-';
-    value = -value;
-  }
-  if (value > 1.8e19) {
-    text[n++] = 'i', text[n++] = 'n', text[n++] = 'f';
-    return n;
+    end -= 3;
+    end[0] = 'n', end[1] = 'a', end[2] = 'n';
+    return end;
   }
   if (precision > 9) precision = 9;
-  double rounding = 0.5;
-  for (int i = 0; i < precision; i++) rounding /= 10.0;
-  value += rounding;
-  unsigned long long whole = (unsigned long long)value;
-  double frac = value - (double)whole;
-  char tmp[24];
-  char *start = digits(tmp + sizeof tmp, whole, 10u, 0);
-  while (start < tmp + sizeof tmp && n < cap) text[n++] = *start++;
-  if (precision > 0) text[n++] = '.';
-  for (int i = 0; i < precision; i++) {
-    frac *= 10.0;
-    int digit = (int)frac;
-    text[n++] = (char)('0' + digit);
-    frac -= digit;
+  fmt_uint scale = 1;
+  for (int i = 0; i < precision; i++) scale *= 10u;
+  int zeros = 0; /* beyond 9 integer digits, print zeros (float has 7) */
+  while (value >= 1e9 && zeros < 40) value *= 0.1, zeros++;
+  /* Round once at the last decimal, then split. */
+  fmt_uint scaled = (fmt_uint)(value * (double)scale + 0.5);
+  fmt_uint whole = scaled / scale, frac = scaled % scale;
+  char *p = end - zeros;
+  for (int i = 0; i < zeros; i++) p[i] = '0';
+  if (precision > 0) {
+    char *first = digits(p, frac, 10u, 0);
+    while (first > p - precision) *--first = '0';
+    *--first = '.';
+    p = first;
   }
-  return n;
+  return digits(p, whole, 10u, 0);
 }
 
 size_t mf_vformat(char *buf, size_t size, const char *fmt, va_list args) {
   out_buf out = {buf, size, 0};
-  char text[40];
-  while (*fmt != '\0') {
-    char c = *fmt++;
+  char text[72];
+  for (char c; (c = *fmt++) != '\0';) {
     if (c != '%') {
-      put(&out, c);
+      put(&out, c, 1);
       continue;
     }
-    int left = 0;
+    int left = 0, width = 0, precision = -1, is_long = 0;
     char fill = ' ';
-    for (;; fmt++) {
+    for (; *fmt == '-' || *fmt == '0'; fmt++) {
       if (*fmt == '-') left = 1;
-      else if (*fmt == '0') fill = '0';
-      else break;
+      else fill = '0';
     }
-    if (left) fill = ' ';
-    int width = 0;
     while (*fmt >= '0' && *fmt <= '9') width = width * 10 + (*fmt++ - '0');
-    int precision = -1;
     if (*fmt == '.') {
-      fmt++;
       precision = 0;
-      while (*fmt >= '0' && *fmt <= '9') precision = precision * 10 + (*fmt++ - '0');
+      while (*++fmt >= '0' && *fmt <= '9') precision = precision * 10 + (*fmt - '0');
     }
-    int longs = 0;
-    while (*fmt == 'l' || *fmt == 'z') longs += (*fmt++ == 'z') ? 3 : 1;
+    for (; *fmt == 'l' || *fmt == 'z'; fmt++) is_long = 1;
     char conv = *fmt;
     if (conv == '\0') break;
     fmt++;
     char *end = text + sizeof text;
-    const char *str = text;
-    int len;
-    switch (conv) {
-      case 'd':
-      case 'i': {
-        long long v = longs >= 3 ? (long long)va_arg(args, ptrdiff_t)
-                      : longs == 2 ? va_arg(args, long long)
-                      : longs == 1 ? va_arg(args, long)
-                                   : va_arg(args, int);
-        unsigned long long mag = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-        char *first = digits(end, mag, 10u, 0);
-        if (v < 0) *--first = '-';
-        str = first;
-        len = (int)(end - first);
-        break;
-      }
-      case 'u':
-      case 'x':
-      case 'X':
-      case 'p': {
-        unsigned long long v;
-        if (conv == 'p') v = (uintptr_t)va_arg(args, void *);
-        else if (longs >= 3) v = va_arg(args, size_t);
-        else if (longs == 2) v = va_arg(args, unsigned long long);
-        else if (longs == 1) v = va_arg(args, unsigned long);
-        else v = va_arg(args, unsigned);
-        char *first = digits(end, v, conv == 'u' ? 10u : 16u, conv == 'X');
-        if (conv == 'p') *--first = 'x', *--first = '0';
-        str = first;
-        len = (int)(end - first);
-        break;
-      }
-      case 'f':
-        len = fixed(text, (int)sizeof text - 12, va_arg(args, double),
-                    precision < 0 ? 6 : precision);
-        break;
-      case 'c':
-        text[0] = (char)va_arg(args, int);
-        len = 1;
-        break;
-      case 's':
-        str = va_arg(args, const char *);
-        if (str == NULL) str = "(null)";
-        for (len = 0; str[len] != '\0' && (precision < 0 || len < precision); len++) {
-        }
-        fill = ' ';
-        break;
-      default: /* '%' and unknown conversions print themselves */
-        text[0] = conv;
-        len = 1;
-        break;
+    const char *str = end;
+    int negative = 0;
+    if (conv == 'd' || conv == 'i') {
+      long v = is_long ? va_arg(args, long) : va_arg(args, int);
+      negative = v < 0;
+      str = digits(end, negative ? 0ul - (fmt_uint)v : (fmt_uint)v, 10u, 0);
+    } else if (conv == 'u' || conv == 'x' || conv == 'X') {
+      fmt_uint v = is_long ? va_arg(args, fmt_uint) : va_arg(args, unsigned);
+      str = digits(end, v, conv == 'u' ? 10u : 16u, conv == 'X');
+    } else if (conv == 'p') {
+      str = digits(end, (fmt_uint)(uintptr_t)va_arg(args, void *), 16u, 0) - 2;
+      ((char *)str)[0] = '0', ((char *)str)[1] = 'x';
+    } else if (conv == 'f') {
+      double v = va_arg(args, double);
+      negative = v < 0;
+      str = fixed(end, negative ? -v : v, precision < 0 ? 6 : precision);
+    } else if (conv == 's') {
+      str = va_arg(args, const char *);
+      if (str == NULL) str = "(null)";
+      end = (char *)str;
+      while (*end != '\0' && (precision < 0 || end - str < precision)) end++;
+      fill = ' ';
+    } else { /* %c, %% and unknown conversions print one character */
+      text[0] = conv == 'c' ? (char)va_arg(args, int) : conv;
+      str = text;
+      end = text + 1;
     }
-    field(&out, str, len, width, left, fill);
+    int len = (int)(end - str) + negative;
+    if (fill == '0' && negative) put(&out, '-', 1);
+    if (!left) put(&out, fill, width - len);
+    if (fill != '0' && negative) put(&out, '-', 1);
+    for (const char *p = str; p < str + len - negative; p++) put(&out, *p, 1);
+    if (left) put(&out, ' ', width - len);
   }
   if (size > 0u) buf[out.len < size ? out.len : size - 1u] = '\0';
   return out.len < size ? out.len : (size > 0u ? size - 1u : 0u);

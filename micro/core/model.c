@@ -171,65 +171,72 @@ static mf_status fail(mf_model *m, const char *fmt, ...) {
   return MF_ERR_MODEL_INVALID;
 }
 
-/* A vector of tables at `field`: every element must be a valid table. */
-static mf_status table_vector(mf_model *m, uint32_t table, uint32_t field, const char *what,
-                              uint32_t limit, uint32_t *vec, uint32_t *count) {
-  *vec = mf_fb_vector(m, table, field, 4, count);
-  if (*vec == MF_FIELD_BAD) return fail(m, "%s: vector out of bounds", what);
-  if (*count > limit) return fail(m, "%s: %u entries, at most %u supported", what, *count, limit);
-  for (uint32_t i = 0; i < *count; i++) {
-    if (mf_fb_table_at(m, *vec, i) == 0u) return fail(m, "%s %u: table out of bounds", what, i);
-  }
-  return MF_OK;
-}
+/* The structural schema: per table type, one byte per field (kind | sub << 4). */
+enum { K_SKIP, K_U8, K_U32, K_U64, K_VEC1, K_VEC4, K_VEC8, K_STRING, K_TABLE, K_TABLES, K_FIRST };
+enum { T_EMPTY, T_MODEL, T_OPCODE, T_SUBGRAPH, T_TENSOR, T_QUANT, T_OPERATOR, T_BUFFER, T_METADATA };
+#define SUB(kind, type) ((kind) | (type) << 4)
+#define BAD_TABLE 0x100u
 
-/* Any field of `table` in `first..last` whose offset lies outside it. */
-static int fields_bad(const mf_model *m, uint32_t table, uint32_t first, uint32_t last,
-                      uint32_t width) {
-  for (uint32_t f = first; f <= last; f++) {
-    if (mf_fb_field(m, table, f, width) == MF_FIELD_BAD) return 1;
+static const uint8_t widths[] = {0, 1, 4, 8, 1, 4, 8, 1, 4, 4, 4};
+static const uint8_t schema[] = {
+    /* model */ K_U32, SUB(K_TABLES, T_OPCODE), SUB(K_FIRST, T_SUBGRAPH), K_STRING,
+    SUB(K_TABLES, T_BUFFER), K_VEC4, SUB(K_TABLES, T_METADATA),
+    /* opcode */ K_U8, K_STRING, K_U32, K_U32,
+    /* subgraph */ SUB(K_TABLES, T_TENSOR), K_VEC4, K_VEC4, SUB(K_TABLES, T_OPERATOR), K_STRING,
+    /* tensor */ K_VEC4, K_U8, K_U32, K_STRING, SUB(K_TABLE, T_QUANT), K_U8, SUB(K_TABLE, T_EMPTY),
+    K_VEC4, K_U8,
+    /* quantization */ K_VEC4, K_VEC4, K_VEC4, K_VEC8, K_U8, SUB(K_TABLE, T_EMPTY), K_U32,
+    /* operator */ K_U32, K_VEC4, K_VEC4, K_U8, SUB(K_TABLE, T_EMPTY), K_VEC1, K_U8, K_VEC1, K_VEC4,
+    K_U64, K_U64, K_U8, SUB(K_TABLE, T_EMPTY),
+    /* buffer */ K_VEC1, K_U64, K_U64,
+    /* metadata */ K_STRING, K_U32};
+/* Where each type's fields start in `schema` (the next entry ends them). */
+static const uint8_t schema_at[] = {0, 0, 7, 11, 16, 25, 32, 45, 48, 50};
+static const char *const type_names[] = {"table", "model", "opcode", "subgraph", "tensor",
+                                         "quantization", "node", "buffer", "metadata"};
+
+/* 0 when the table at `t` is sound, else 1 + the failing field (BAD_TABLE
+ * for the table itself). Failures inside vector elements are described in
+ * m->error (the innermost wins). */
+static uint32_t walk(mf_model *m, uint32_t t, uint32_t type) {
+  uint32_t vt, size;
+  if (!table_ok(m, t, &vt, &size)) return BAD_TABLE;
+  for (uint32_t f = 0; f < (uint32_t)(schema_at[type + 1u] - schema_at[type]); f++) {
+    uint32_t kind = schema[schema_at[type] + f] & 15u, sub = schema[schema_at[type] + f] >> 4;
+    uint32_t pos, len = 0;
+    if (kind == K_SKIP) continue;
+    if (kind <= K_U64) {
+      pos = mf_fb_field(m, t, f, widths[kind]);
+    } else if (kind == K_TABLE) {
+      pos = mf_fb_ref(m, t, f);
+      if (pos > MF_FIELD_BAD && walk(m, pos, sub) != 0u) pos = MF_FIELD_BAD;
+    } else {
+      pos = mf_fb_vector(m, t, f, widths[kind], &len);
+      if (kind == K_STRING && pos > MF_FIELD_BAD && (pos + 4u + len >= m->size || m->data[pos + 4u + len] != 0u))
+        pos = MF_FIELD_BAD;
+      if (kind >= K_TABLES && pos > MF_FIELD_BAD) {
+        if (len > MF_MAX_COUNT) {
+          fail(m, "%s: %u entries, at most %u supported", type_names[sub], len, MF_MAX_COUNT);
+          return f + 1u;
+        }
+        for (uint32_t i = 0; i < len; i++) {
+          uint32_t e = follow(m, pos + 4u + 4u * i);
+          uint32_t r = e > MF_FIELD_BAD ? walk(m, e, kind == K_FIRST && i > 0u ? T_EMPTY : sub) : BAD_TABLE;
+          if (r == 0u) continue;
+          if (m->error[0] == '\0') {
+            if (r == BAD_TABLE) fail(m, "%s %u: table out of bounds", type_names[sub], i);
+            else fail(m, "%s %u: field %u out of bounds", type_names[sub], i, r - 1u);
+          }
+          return f + 1u;
+        }
+      }
+    }
+    if (pos == MF_FIELD_BAD) return f + 1u;
   }
   return 0;
 }
 
-static mf_status verify_opcodes(mf_model *m, uint32_t root) {
-  mf_status s = table_vector(m, root, MF_F_MODEL_OPCODES, "opcode", MF_MAX_COUNT, &m->opcodes,
-                             &m->opcode_count);
-  for (uint32_t i = 0; s == MF_OK && i < m->opcode_count; i++) {
-    uint32_t t = mf_fb_table_at(m, m->opcodes, i);
-    int bad = fields_bad(m, t, MF_F_OPCODE_VERSION, MF_F_OPCODE_BUILTIN, 4) ||
-              mf_fb_field(m, t, MF_F_OPCODE_DEPRECATED, 1) == MF_FIELD_BAD;
-    uint32_t version;
-    const char *custom;
-    int32_t code = mf_model_op_code(m, i, &version, &custom);
-    (void)string_field(m, t, MF_F_OPCODE_CUSTOM, &bad);
-    if (bad) return fail(m, "opcode %u: field out of bounds", i);
-    if (code < 0 || (int32_t)version < 1)
-      return fail(m, "opcode %u: builtin code %d version %d", i, code, (int32_t)version);
-    if (code == MF_CUSTOM_OP && custom == NULL) return fail(m, "opcode %u: custom op without a name", i);
-  }
-  return s;
-}
-
-static mf_status verify_buffers(mf_model *m, uint32_t root) {
-  mf_status s = table_vector(m, root, MF_F_MODEL_BUFFERS, "buffer", 0xFFFFFFFFu, &m->buffers,
-                             &m->buffer_count);
-  for (uint32_t i = 0; s == MF_OK && i < m->buffer_count; i++) {
-    uint32_t t = mf_fb_table_at(m, m->buffers, i);
-    uint32_t len;
-    if (mf_fb_vector(m, t, MF_F_BUFFER_DATA, 1, &len) == MF_FIELD_BAD ||
-        fields_bad(m, t, MF_F_BUFFER_OFFSET, MF_F_BUFFER_SIZE, 8))
-      return fail(m, "buffer %u: data out of bounds", i);
-    uint32_t at = mf_fb_field(m, t, MF_F_BUFFER_OFFSET, 8);
-    size_t size;
-    if (at > MF_FIELD_BAD && (mf_rd_u32(m->data + at) > 1u || mf_rd_u32(m->data + at + 4u) != 0u) &&
-        mf_model_buffer(m, i, &size) == NULL)
-      return fail(m, "buffer %u: offset/size out of bounds", i);
-  }
-  return s;
-}
-
-/* Elements and bytes of a shape, 0 on overflow beyond MF_MAX_TENSOR_BYTES. */
+/* Elements and bytes of a shape; 0 beyond MF_MAX_TENSOR_BYTES. */
 static int shape_bytes(const int32_t *dims, uint32_t ndims, uint32_t elem, uint32_t *bytes) {
   uint32_t total = elem;
   for (uint32_t d = 0; d < ndims; d++) {
@@ -243,14 +250,9 @@ static int shape_bytes(const int32_t *dims, uint32_t ndims, uint32_t elem, uint3
 
 static mf_status verify_quant(mf_model *m, uint32_t i, uint32_t t, const int32_t *dims,
                               uint32_t ndims) {
-  uint32_t q = mf_fb_ref(m, t, MF_F_TENSOR_QUANT);
-  if (q == 0u) return MF_OK;
-  uint32_t vt, size, scales, zero_points;
-  if (q == MF_FIELD_BAD || !table_ok(m, q, &vt, &size)) return fail(m, "tensor %u: quantization out of bounds", i);
-  if (mf_fb_vector(m, q, MF_F_QUANT_SCALE, 4, &scales) == MF_FIELD_BAD ||
-      mf_fb_vector(m, q, MF_F_QUANT_ZERO_POINT, 8, &zero_points) == MF_FIELD_BAD ||
-      mf_fb_field(m, q, MF_F_QUANT_DIMENSION, 4) == MF_FIELD_BAD)
-    return fail(m, "tensor %u: quantization field out of bounds", i);
+  uint32_t q = mf_fb_ref(m, t, MF_F_TENSOR_QUANT), scales, zero_points;
+  mf_fb_vector(m, q, MF_F_QUANT_SCALE, 4, &scales);
+  mf_fb_vector(m, q, MF_F_QUANT_ZERO_POINT, 8, &zero_points);
   if (scales != zero_points)
     return fail(m, "tensor %u: %u scales but %u zero points", i, scales, zero_points);
   if (scales > 1u) {
@@ -265,23 +267,16 @@ static mf_status verify_quant(mf_model *m, uint32_t i, uint32_t t, const int32_t
 }
 
 static mf_status verify_tensor(mf_model *m, uint32_t i) {
-  uint32_t t = mf_model_tensor(m, i);
-  uint32_t ndims;
+  uint32_t t = mf_model_tensor(m, i), ndims;
   uint32_t shape = mf_fb_vector(m, t, MF_F_TENSOR_SHAPE, 4, &ndims);
-  int bad = shape == MF_FIELD_BAD || fields_bad(m, t, MF_F_TENSOR_TYPE, MF_F_TENSOR_TYPE, 1) ||
-            fields_bad(m, t, MF_F_TENSOR_BUFFER, MF_F_TENSOR_BUFFER, 4) ||
-            fields_bad(m, t, MF_F_TENSOR_VARIABLE, MF_F_TENSOR_VARIABLE, 1);
-  (void)string_field(m, t, MF_F_TENSOR_NAME, &bad);
-  if (bad) return fail(m, "tensor %u: field out of bounds", i);
   if (ndims > MF_MAX_DIMS) return fail(m, "tensor %u: rank %u, at most %u supported", i, ndims, MF_MAX_DIMS);
   const int32_t *dims = (const int32_t *)(const void *)(m->data + shape + 4u);
   for (uint32_t d = 0; d < ndims; d++) {
     if (dims[d] < 0) return fail(m, "tensor %u: shape dim %u is %d", i, d, dims[d]);
   }
   uint8_t dtype = mf_fb_u8(m, t, MF_F_TENSOR_TYPE, 0);
-  uint32_t elem = (uint32_t)mf_dtype_size((mf_dtype)dtype);
+  uint32_t elem = (uint32_t)mf_dtype_size((mf_dtype)dtype), bytes;
   if (elem == 0u) return fail(m, "tensor %u: dtype %s (%u) is not supported", i, mf_dtype_name((mf_dtype)dtype), dtype);
-  uint32_t bytes;
   if (!shape_bytes(dims, ndims, elem, &bytes)) return fail(m, "tensor %u: shape is too large", i);
   uint32_t buffer = mf_fb_u32(m, t, MF_F_TENSOR_BUFFER, 0);
   if (buffer >= m->buffer_count)
@@ -291,19 +286,19 @@ static mf_status verify_tensor(mf_model *m, uint32_t i) {
   const uint8_t *data = mf_model_buffer(m, buffer, &size);
   if (data != NULL) {
     if (size != bytes) return fail(m, "tensor %u: buffer %u holds %u bytes, shape needs %u", i, buffer, (uint32_t)size, bytes);
-    uint32_t align = elem > 8u ? 8u : elem;
-    if (((uintptr_t)data & (align - 1u)) != 0u) return fail(m, "tensor %u: data misaligned for %s", i, mf_dtype_name((mf_dtype)dtype));
+    if (((uintptr_t)data & ((elem > 8u ? 8u : elem) - 1u)) != 0u)
+      return fail(m, "tensor %u: data misaligned for %s", i, mf_dtype_name((mf_dtype)dtype));
   }
   return verify_quant(m, i, t, dims, ndims);
 }
 
-static int is_constant(const mf_model *m, int32_t tensor) {
-  size_t size;
-  return mf_model_buffer(m, mf_fb_u32(m, mf_model_tensor(m, (uint32_t)tensor), MF_F_TENSOR_BUFFER, 0), &size) != NULL;
+static uint32_t tensor_buffer(const mf_model *m, int32_t tensor) {
+  return mf_fb_u32(m, mf_model_tensor(m, (uint32_t)tensor), MF_F_TENSOR_BUFFER, 0);
 }
 
-static int is_variable(const mf_model *m, int32_t tensor) {
-  return mf_fb_u8(m, mf_model_tensor(m, (uint32_t)tensor), MF_F_TENSOR_VARIABLE, 0) != 0u;
+static int is_constant(const mf_model *m, int32_t tensor) {
+  size_t size;
+  return mf_model_buffer(m, tensor_buffer(m, tensor), &size) != NULL;
 }
 
 static int in_vector(const mf_model *m, uint32_t vec, uint32_t count, int32_t tensor) {
@@ -313,86 +308,74 @@ static int in_vector(const mf_model *m, uint32_t vec, uint32_t count, int32_t te
   return 0;
 }
 
-/* Verifies an int32 index vector of `count` entries: -1 (when optional) or a tensor. */
-static mf_status index_vector(mf_model *m, uint32_t table, uint32_t field, const char *what,
-                              uint32_t node, int optional, uint32_t *vec, uint32_t *count) {
-  *vec = mf_fb_vector(m, table, field, 4, count);
-  if (*vec == MF_FIELD_BAD) return fail(m, "%s: vector out of bounds", what);
-  for (uint32_t k = 0; k < *count; k++) {
-    int32_t index = mf_fb_i32_at(m, *vec, k);
-    if (index >= (int32_t)m->tensor_count || index < -optional) {
-      if (node == MF_NO_NODE) return fail(m, "%s %u: tensor %d out of range", what, k, index);
-      return fail(m, "node %u: %s %u is tensor %d, out of range", node, what, k, index);
-    }
+/* An index vector: every entry a tensor, or -1 when `optional`. */
+static uint32_t index_vector(mf_model *m, uint32_t table, uint32_t field, int optional, uint32_t *count,
+                             uint32_t *bad) {
+  uint32_t vec = mf_fb_vector(m, table, field, 4, count);
+  for (uint32_t k = *count; k-- > 0u;) {
+    int32_t index = mf_fb_i32_at(m, vec, k);
+    if (index >= (int32_t)m->tensor_count || index < -optional) *bad = k;
   }
-  return MF_OK;
+  return vec;
 }
 
-/* The node that wrote `tensor` before node `before`, or -1. */
-static int32_t producer(const mf_model *m, uint32_t before, int32_t tensor) {
+/* 1 when a node before `before` writes `tensor`. */
+static int written_before(const mf_model *m, uint32_t before, int32_t tensor) {
   for (uint32_t j = before; j-- > 0u;) {
     uint32_t count;
     uint32_t vec = mf_fb_vector(m, mf_fb_table_at(m, m->operators, j), MF_F_OP_OUTPUTS, 4, &count);
-    if (vec > MF_FIELD_BAD && in_vector(m, vec, count, tensor)) return (int32_t)j;
+    if (in_vector(m, vec, count, tensor)) return 1;
   }
-  return -1;
+  return 0;
 }
 
 static mf_status verify_operator(mf_model *m, uint32_t i) {
   uint32_t t = mf_fb_table_at(m, m->operators, i);
-  if (fields_bad(m, t, MF_F_OP_OPCODE, MF_F_OP_OPCODE, 4) ||
-      fields_bad(m, t, MF_F_OP_OPTIONS_TYPE, MF_F_OP_OPTIONS_TYPE, 1) ||
-      fields_bad(m, t, MF_F_OP_OPTIONS2_TYPE, MF_F_OP_OPTIONS2_TYPE, 1))
-    return fail(m, "node %u: field out of bounds", i);
   uint32_t opcode = mf_fb_u32(m, t, MF_F_OP_OPCODE, 0);
   if (opcode >= m->opcode_count)
     return fail(m, "node %u: opcode %u out of range (%u opcodes)", i, opcode, m->opcode_count);
-  uint32_t ins, in_count, outs, out_count, len, vt, size;
-  mf_status s = index_vector(m, t, MF_F_OP_INPUTS, "input", i, 1, &ins, &in_count);
-  if (s == MF_OK) s = index_vector(m, t, MF_F_OP_OUTPUTS, "output", i, 1, &outs, &out_count);
-  if (s != MF_OK) return s;
-  static const uint8_t option_fields[] = {MF_F_OP_OPTIONS, MF_F_OP_OPTIONS2};
-  for (uint32_t k = 0; k < 2u; k++) {
-    uint32_t options = mf_fb_ref(m, t, option_fields[k]);
-    if (options == MF_FIELD_BAD || (options != 0u && !table_ok(m, options, &vt, &size)))
-      return fail(m, "node %u: builtin options out of bounds", i);
+  uint32_t count[2], vec[2];
+  for (uint32_t side = 0; side < 2u; side++) {
+    uint32_t bad = MF_NO_NODE;
+    vec[side] = index_vector(m, t, MF_F_OP_INPUTS + side, 1, &count[side], &bad);
+    if (bad != MF_NO_NODE)
+      return fail(m, "node %u: %s %u is tensor %d, out of range", i, side ? "output" : "input", bad,
+                  mf_fb_i32_at(m, vec[side], bad));
   }
-  if (mf_fb_vector(m, t, MF_F_OP_CUSTOM_OPTIONS, 1, &len) == MF_FIELD_BAD)
-    return fail(m, "node %u: custom options out of bounds", i);
-  for (uint32_t k = 0; k < in_count; k++) {
-    int32_t tensor = mf_fb_i32_at(m, ins, k);
-    if (tensor < 0 || is_constant(m, tensor) || is_variable(m, tensor) ||
-        in_vector(m, m->inputs, m->input_count, tensor) || producer(m, i, tensor) >= 0)
+  for (uint32_t k = 0; k < count[0]; k++) {
+    int32_t tensor = mf_fb_i32_at(m, vec[0], k);
+    if (tensor < 0 || is_constant(m, tensor) ||
+        mf_fb_u8(m, mf_model_tensor(m, (uint32_t)tensor), MF_F_TENSOR_VARIABLE, 0) != 0u ||
+        in_vector(m, m->inputs, m->input_count, tensor) || written_before(m, i, tensor))
       continue;
     return fail(m, "node %u: input %u (tensor %d) is read before it is written", i, k, tensor);
   }
-  for (uint32_t k = 0; k < out_count; k++) {
-    int32_t tensor = mf_fb_i32_at(m, outs, k);
+  for (uint32_t k = 0; k < count[1]; k++) {
+    int32_t tensor = mf_fb_i32_at(m, vec[1], k);
     if (tensor < 0) continue;
-    if (is_constant(m, tensor)) return fail(m, "node %u: output %u (tensor %d) is a constant", i, k, tensor);
-    if (in_vector(m, m->inputs, m->input_count, tensor) || producer(m, i, tensor) >= 0 ||
-        in_vector(m, outs, k, tensor))
-      return fail(m, "node %u: output %u (tensor %d) is written twice", i, k, tensor);
+    if (is_constant(m, tensor) || in_vector(m, m->inputs, m->input_count, tensor) ||
+        written_before(m, i, tensor) || in_vector(m, vec[1], k, tensor))
+      return fail(m, "node %u: output %u (tensor %d) is a constant, a graph input or written twice", i, k, tensor);
   }
   return MF_OK;
 }
 
 static mf_status verify_metadata(mf_model *m, uint32_t root) {
   uint32_t count;
-  mf_status s = table_vector(m, root, MF_F_MODEL_METADATA, "metadata", 0xFFFFFFFFu, &m->metadata, &count);
-  for (uint32_t i = 0; s == MF_OK && i < count; i++) {
+  m->metadata = mf_fb_vector(m, root, MF_F_MODEL_METADATA, 4, &count);
+  for (uint32_t i = 0; i < count; i++) {
     uint32_t t = mf_fb_table_at(m, m->metadata, i);
-    int bad = fields_bad(m, t, MF_F_METADATA_BUFFER, MF_F_METADATA_BUFFER, 4);
+    int bad = 0;
     const char *name = string_field(m, t, MF_F_METADATA_NAME, &bad);
     uint32_t buffer = mf_fb_u32(m, t, MF_F_METADATA_BUFFER, 0);
-    if (bad || buffer >= m->buffer_count) return fail(m, "metadata %u: out of bounds", i);
+    if (buffer >= m->buffer_count) return fail(m, "metadata %u: buffer %u out of range", i, buffer);
     if (name == NULL || strcmp(name, OFFLINE_PLAN_NAME) != 0) continue;
     /* version, subgraph, tensor count, then one offset per tensor */
     size_t size;
     const uint8_t *plan = mf_model_buffer(m, buffer, &size);
     if (plan == NULL || ((uintptr_t)plan & 3u) != 0u || size < 12u ||
-        mf_rd_u32(plan + 8) != m->tensor_count || size != 12u + 4u * (size_t)m->tensor_count)
-      return fail(m, "metadata %u: " OFFLINE_PLAN_NAME " does not match the %u tensors", i, m->tensor_count);
+        size != 12u + 4u * (size_t)mf_rd_u32(plan + 8) || mf_rd_u32(plan + 8) != m->tensor_count)
+      return fail(m, "metadata %u: " OFFLINE_PLAN_NAME " does not fit %u tensors", i, m->tensor_count);
     if (mf_rd_u32(plan + 4) != 0u) continue; /* another subgraph's plan */
     for (uint32_t k = 0; k < m->tensor_count; k++) {
       if ((int32_t)mf_rd_u32(plan + 12u + 4u * k) < -1)
@@ -400,35 +383,54 @@ static mf_status verify_metadata(mf_model *m, uint32_t root) {
     }
     m->offline_plan = (uint32_t)(plan - m->data) + 12u;
   }
-  return s;
+  return MF_OK;
 }
 
 static mf_status verify(mf_model *m) {
   if (memcmp(m->data + 4, "TFL3", 4) != 0) return fail(m, "file identifier is not TFL3");
-  uint32_t root = mf_rd_u32(m->data);
-  uint32_t vt, size;
-  if (!table_ok(m, root, &vt, &size)) return fail(m, "root table out of bounds");
+  uint32_t root = mf_rd_u32(m->data), r = walk(m, root, T_MODEL);
+  if (m->error[0] != '\0') return MF_ERR_MODEL_INVALID;
+  if (r == BAD_TABLE) return fail(m, "root table out of bounds");
+  if (r != 0u) return fail(m, "model: field %u out of bounds", r - 1u);
   m->version = mf_fb_u32(m, root, MF_F_MODEL_VERSION, 0);
   if (m->version != 3u) return fail(m, "schema version %u, expected 3", m->version);
   uint32_t subgraphs, count;
-  mf_status s = verify_opcodes(m, root);
-  if (s == MF_OK) s = verify_buffers(m, root);
-  if (s == MF_OK) s = table_vector(m, root, MF_F_MODEL_SUBGRAPHS, "subgraph", 0xFFFFFFFFu, &subgraphs, &count);
-  if (s != MF_OK) return s;
+  m->opcodes = mf_fb_vector(m, root, MF_F_MODEL_OPCODES, 4, &m->opcode_count);
+  m->buffers = mf_fb_vector(m, root, MF_F_MODEL_BUFFERS, 4, &m->buffer_count);
+  subgraphs = mf_fb_vector(m, root, MF_F_MODEL_SUBGRAPHS, 4, &count);
   if (count == 0u) return fail(m, "model has no subgraph");
   uint32_t g = m->subgraph = mf_fb_table_at(m, subgraphs, 0);
-  s = table_vector(m, g, MF_F_SUBGRAPH_TENSORS, "tensor", MF_MAX_COUNT, &m->tensors, &m->tensor_count);
-  if (s == MF_OK) s = table_vector(m, g, MF_F_SUBGRAPH_OPERATORS, "node", MF_MAX_COUNT, &m->operators, &m->operator_count);
+  m->tensors = mf_fb_vector(m, g, MF_F_SUBGRAPH_TENSORS, 4, &m->tensor_count);
+  m->operators = mf_fb_vector(m, g, MF_F_SUBGRAPH_OPERATORS, 4, &m->operator_count);
+  for (uint32_t i = 0; i < m->opcode_count; i++) {
+    uint32_t version;
+    const char *custom;
+    int32_t code = mf_model_op_code(m, i, &version, &custom);
+    if (code < 0 || (int32_t)version < 1 || (code == MF_CUSTOM_OP && custom == NULL))
+      return fail(m, "opcode %u: code %d version %d is invalid", i, code, (int32_t)version);
+  }
+  for (uint32_t i = 0; i < m->buffer_count; i++) {
+    uint32_t t = mf_fb_table_at(m, m->buffers, i), at = mf_fb_field(m, t, MF_F_BUFFER_OFFSET, 8);
+    size_t size;
+    if (at != 0u && (mf_rd_u32(m->data + at) > 1u || mf_rd_u32(m->data + at + 4u) != 0u) &&
+        mf_model_buffer(m, i, &size) == NULL)
+      return fail(m, "buffer %u: offset/size out of bounds", i);
+  }
+  mf_status s = MF_OK;
   for (uint32_t i = 0; s == MF_OK && i < m->tensor_count; i++) s = verify_tensor(m, i);
-  if (s == MF_OK) s = index_vector(m, g, MF_F_SUBGRAPH_INPUTS, "graph input", MF_NO_NODE, 0, &m->inputs, &m->input_count);
-  if (s == MF_OK) s = index_vector(m, g, MF_F_SUBGRAPH_OUTPUTS, "graph output", MF_NO_NODE, 0, &m->outputs, &m->output_count);
+  uint32_t bad = MF_NO_NODE;
+  m->inputs = index_vector(m, g, MF_F_SUBGRAPH_INPUTS, 0, &m->input_count, &bad);
+  if (s == MF_OK && bad != MF_NO_NODE)
+    return fail(m, "graph input %u: tensor %d out of range", bad, mf_fb_i32_at(m, m->inputs, bad));
+  m->outputs = index_vector(m, g, MF_F_SUBGRAPH_OUTPUTS, 0, &m->output_count, &bad);
+  if (s == MF_OK && bad != MF_NO_NODE)
+    return fail(m, "graph output %u: tensor %d out of range", bad, mf_fb_i32_at(m, m->outputs, bad));
   for (uint32_t i = 0; s == MF_OK && i < m->input_count; i++) {
-    int32_t tensor = mf_fb_i32_at(m, m->inputs, i);
-    if (is_constant(m, tensor)) return fail(m, "graph input %u (tensor %d) is a constant", i, tensor);
+    if (is_constant(m, mf_fb_i32_at(m, m->inputs, i)))
+      return fail(m, "graph input %u (tensor %d) is a constant", i, mf_fb_i32_at(m, m->inputs, i));
   }
   for (uint32_t i = 0; s == MF_OK && i < m->operator_count; i++) s = verify_operator(m, i);
-  if (s == MF_OK) s = verify_metadata(m, root);
-  return s;
+  return s == MF_OK ? verify_metadata(m, root) : s;
 }
 
 mf_status mf_model_map(mf_model *model, const void *data, size_t size) {
