@@ -88,6 +88,7 @@ def make_env(config: Config, output: Output) -> Any:
     else:
         env.Append(LINKFLAGS=["-Wl,-Map=${TARGET}.map"])
         env["PROGSUFFIX"] = ".elf"
+        env["MF_MEMORY"] = dict(config.board.memory)
         script = config.board.linker_script
         if script:
             env.Append(LINKFLAGS=["-T", str(config.board.folder / script)])

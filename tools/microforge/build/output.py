@@ -94,7 +94,7 @@ class Output:
             shown = [f"{p[len(common) + 1:] if common else p} {s}" for p, s in parts[:8]]
             more = f" (+{len(parts) - 8} more)" if len(parts) > 8 else ""
             where = f"{common}: " if common else ""
-            lines.append(f"built {where}{', '.join(shown)}{more}")
+            lines.append(f"artefacts {where}{', '.join(shown)}{more}")
         if self.tests:
             passed = [t for t in self.tests if not t.verdict]
             failed = [t for t in self.tests if t.verdict]

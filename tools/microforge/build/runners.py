@@ -73,11 +73,13 @@ def command_for(board_name: str, arch: str, emulator: dict[str, Any], program: P
     cmd = [exe]
     if emulator.get("machine"):
         cmd += ["-M", emulator["machine"]]
+    template = emulator.get("args", [])
+    cmd += [a.replace("{elf}", str(program)) for a in template]
+    # The console on stdio, no display or monitor: the run is a plain process.
+    cmd += ["-display", "none", "-monitor", "none", "-serial", "stdio"]
     if emulator.get("icount_shift") is not None:
         cmd += ["-icount", f"shift={emulator['icount_shift']},sleep=off"]
-    args = [a.replace("{elf}", str(program)) for a in emulator.get("args", [])]
-    cmd += args
-    if not any("{elf}" in a for a in emulator.get("args", [])):
+    if not any("{elf}" in a for a in template):
         cmd += ["-kernel", str(program)]
     return cmd
 

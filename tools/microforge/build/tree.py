@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from SCons.Node.FS import File
-from SCons.Script import AlwaysBuild, Default
+from SCons.Script import Action, AlwaysBuild, Default
 
 from microforge.config import Config, ConfigError, load_examples, overlay
 from microforge.config.example import Example, Program
@@ -101,7 +100,7 @@ class Tree:
         def run(target: Any, source: Any, env: Any) -> int:
             return func()
 
-        return self.env.Action(run, strfunction=lambda target, source, env: label)
+        return Action(run, strfunction=lambda target, source, env: label)
 
     # ---- runtime, board, testing -------------------------------------------------------
     def runtime(self) -> None:
@@ -159,20 +158,11 @@ class Tree:
             env.Depends(prog, str(config.board.folder / script))
         memory = config.board.memory
         if memory and not config.is_host:
-            env.AddPostAction(prog, self.env.Action(self._memory_check(prog, memory),
-                                                    strfunction=lambda t, s, e: ""))
+            env.AddPostAction(prog, Action(check_memory, strfunction=_quiet,
+                                           varlist=["MF_MEMORY"]))
         self.output.artefacts.append(prog)
         self.everything.append(prog)
         return prog
-
-    def _memory_check(self, prog: Any, memory: dict) -> Callable[..., int]:
-        def check(target: Any, source: Any, env: Any) -> int:
-            errors = size.overflow_errors(Path(prog.get_abspath()), memory)
-            for error in errors:
-                self.output.message(f"error: {error}")
-            return 1 if errors else 0
-
-        return check
 
     def images(self, prog: Any, name: str) -> list[Any]:
         nodes = []
@@ -182,8 +172,8 @@ class Tree:
             target = str(self.gen / "bin" / f"{name}.{kind}")
             nodes += self.env.Command(
                 target, prog,
-                self.env.Action(f"$OBJCOPY -O {fmt} $SOURCE $TARGET",
-                                None if self.config.verbose else f"{label} $TARGET"))
+                Action(f"$OBJCOPY -O {fmt} $SOURCE $TARGET",
+                       cmdstr=None if self.config.verbose else f"{label} $TARGET"))
         self.output.artefacts.extend(nodes)
         self.everything.extend(nodes)
         return nodes
@@ -192,18 +182,10 @@ class Tree:
         c_path = out_dir / f"{symbol}.c"
         h_path = out_dir / f"{symbol}.h"
         label = self.rel(model)
-
-        def generate(target: Any, source: Any, env: Any) -> int:
-            try:
-                build_model_source(Path(source[0].get_abspath()), Path(target[0].get_abspath()),
-                                   Path(target[1].get_abspath()), symbol, label)
-            except ModelBuildError as exc:
-                self.output.message(f"error: model {label}: {exc}")
-                return 1
-            return 0
-
         nodes = env.Command([str(c_path), str(h_path)], str(model),
-                            env.Action(generate, strfunction=lambda t, s, e: f"MODEL {label}"))
+                            Action(generate_model, strfunction=_model_label,
+                                   varlist=["MF_MODEL_SYMBOL", "MF_MODEL_LABEL"]),
+                            MF_MODEL_SYMBOL=symbol, MF_MODEL_LABEL=label)
         return nodes[0]
 
     # ---- running ---------------------------------------------------------------------
@@ -429,5 +411,29 @@ class Tree:
                 for n in names]
 
 
-def is_file_node(node: Any) -> bool:
-    return isinstance(node, File)
+# Actions with a stable signature: module-level functions whose inputs come from
+# construction variables named in their varlist (a closure would rebuild every time).
+def _quiet(target: Any, source: Any, env: Any) -> str:
+    return ""
+
+
+def _model_label(target: Any, source: Any, env: Any) -> str:
+    return f"MODEL {env['MF_MODEL_LABEL']}"
+
+
+def check_memory(target: Any, source: Any, env: Any) -> int:
+    errors = size.overflow_errors(Path(target[0].get_abspath()), env["MF_MEMORY"])
+    for error in errors:
+        print(f"error: {error}")
+    return 1 if errors else 0
+
+
+def generate_model(target: Any, source: Any, env: Any) -> int:
+    label = env["MF_MODEL_LABEL"]
+    try:
+        build_model_source(Path(source[0].get_abspath()), Path(target[0].get_abspath()),
+                           Path(target[1].get_abspath()), env["MF_MODEL_SYMBOL"], label)
+    except ModelBuildError as exc:
+        print(f"error: model {label}: {exc}")
+        return 1
+    return 0
