@@ -97,6 +97,9 @@ static inline uint32_t mf_dwt_cycles(void) { return MF_REG32(MF_DWT_CYCCNT); }
 void mf_cortex_m_enable_icache(void);
 void mf_cortex_m_enable_dcache(void);
 
+/* Real boards' end of run: stack-guard check, then "MF-EXIT code=<n>". */
+void mf_cortex_m_report_exit(int code);
+
 /* Spins with interrupts masked; for the end of a run on real boards. */
 void mf_cortex_m_idle_forever(void) __attribute__((noreturn));
 
