@@ -1,8 +1,7 @@
 /* SUB (input 0 minus input 1) with numpy broadcasting and a fused activation.
  * float32, int32, and int8/int16 with TFLite's general rescaling: both
  * inputs shifted left (20 bits for int8, 15 for int16), scaled to twice the
- * larger input scale, subtracted, then scaled to the output. As in TFLite
- * Micro the scale ratios are computed in single precision. */
+ * larger input scale, subtracted, then scaled to the output. */
 #include "kernel_util.h"
 #include "mf_ops.h"
 #include "quant_util.h"
@@ -165,11 +164,11 @@ static mf_status sub_prepare(mf_kernel_ctx *ctx) {
       d.offset1 = -z1;
       d.offset2 = -z2;
       d.out_offset = zo;
-      const float twice_max = 2.0f * (s1 > s2 ? s1 : s2);
-      const float out_real = twice_max / ((float)(1 << d.left_shift) * so);
-      if (!below_one((double)(s1 / twice_max), &d.mult1, &d.shift1) ||
-          !below_one((double)(s2 / twice_max), &d.mult2, &d.shift2) ||
-          !below_one((double)out_real, &d.out_mult, &d.out_shift)) {
+      const double twice_max = 2.0 * (double)(s1 > s2 ? s1 : s2);
+      const double out_real = twice_max / ((double)(1 << d.left_shift) * (double)so);
+      if (!below_one((double)s1 / twice_max, &d.mult1, &d.shift1) ||
+          !below_one((double)s2 / twice_max, &d.mult2, &d.shift2) ||
+          !below_one(out_real, &d.out_mult, &d.out_shift)) {
         return mf_kernel_error(ctx, "input/output scales out of range");
       }
       if (mf_activation_range_quantized(activation, dtype, so, zo, &d.act_min, &d.act_max) !=
