@@ -1,0 +1,172 @@
+/* MAX_POOL_2D: float32, int8 and int16 (input and output share their
+ * quantization). Windows are clipped to the image. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel_util.h"
+#include "mf_kernel.h"
+#include "quant_util.h"
+
+enum {
+  POOL_FIELD_PADDING = 0,
+  POOL_FIELD_STRIDE_W = 1,
+  POOL_FIELD_STRIDE_H = 2,
+  POOL_FIELD_FILTER_W = 3,
+  POOL_FIELD_FILTER_H = 4,
+  POOL_FIELD_ACTIVATION = 5
+};
+
+typedef struct max_pool_data {
+  int32_t batches, in_h, in_w, channels;
+  int32_t filter_h, filter_w, out_h, out_w;
+  int32_t stride_h, stride_w, pad_h, pad_w;
+  int32_t act_min, act_max;
+  float f_min, f_max;
+  uint8_t dtype;
+} max_pool_data;
+
+static mf_status max_pool_prepare(mf_kernel_ctx *ctx) {
+  if (mf_num_inputs(ctx) != 1 || mf_num_outputs(ctx) != 1) {
+    return mf_kernel_error(ctx, "needs 1 input and 1 output");
+  }
+  const mf_tensor *input = mf_input(ctx, 0);
+  const mf_tensor *output = mf_output(ctx, 0);
+  if (input == NULL || output == NULL) return mf_kernel_error(ctx, "missing input or output");
+  const mf_dtype dtype = (mf_dtype)input->dtype;
+  if (dtype != MF_FLOAT32 && dtype != MF_INT8 && dtype != MF_INT16) {
+    return mf_kernel_error(ctx, "%s input is not supported", mf_dtype_name(dtype));
+  }
+  if (output->dtype != dtype) {
+    return mf_kernel_error(ctx, "output %s, expected %s", mf_dtype_name((mf_dtype)output->dtype),
+                           mf_dtype_name(dtype));
+  }
+  if (input->ndims != 4 || output->ndims != 4) {
+    return mf_kernel_error(ctx, "input and output must be 4-D");
+  }
+  const int32_t *id = input->dims;
+  const int32_t *od = output->dims;
+  const uint32_t padding = mf_option_u8(ctx, POOL_FIELD_PADDING, MF_PADDING_SAME);
+  const int32_t stride_w = mf_option_i32(ctx, POOL_FIELD_STRIDE_W, 0);
+  const int32_t stride_h = mf_option_i32(ctx, POOL_FIELD_STRIDE_H, 0);
+  const int32_t filter_w = mf_option_i32(ctx, POOL_FIELD_FILTER_W, 0);
+  const int32_t filter_h = mf_option_i32(ctx, POOL_FIELD_FILTER_H, 0);
+  const uint32_t activation = mf_option_u8(ctx, POOL_FIELD_ACTIVATION, MF_ACT_NONE);
+  mf_padding_dim ph;
+  mf_padding_dim pw;
+  if (mf_compute_padding(padding, id[1], filter_h, stride_h, 1, &ph) != MF_OK ||
+      mf_compute_padding(padding, id[2], filter_w, stride_w, 1, &pw) != MF_OK) {
+    return mf_kernel_error(ctx, "invalid geometry (padding %u, filter %dx%d, strides %d,%d)",
+                           (unsigned)padding, (int)filter_h, (int)filter_w, (int)stride_h,
+                           (int)stride_w);
+  }
+  if (od[0] != id[0] || od[1] != ph.out || od[2] != pw.out || od[3] != id[3]) {
+    return mf_kernel_error(ctx, "output is [%d,%d,%d,%d], expected [%d,%d,%d,%d]", (int)od[0],
+                           (int)od[1], (int)od[2], (int)od[3], (int)id[0], (int)ph.out,
+                           (int)pw.out, (int)id[3]);
+  }
+  max_pool_data *d = (max_pool_data *)mf_alloc_persistent(ctx, sizeof(max_pool_data));
+  if (d == NULL) return MF_ERR_ARENA_TOO_SMALL;
+  d->batches = id[0];
+  d->in_h = id[1];
+  d->in_w = id[2];
+  d->channels = id[3];
+  d->filter_h = filter_h;
+  d->filter_w = filter_w;
+  d->out_h = ph.out;
+  d->out_w = pw.out;
+  d->stride_h = stride_h;
+  d->stride_w = stride_w;
+  d->pad_h = ph.pad;
+  d->pad_w = pw.pad;
+  d->dtype = (uint8_t)dtype;
+  mf_set_op_data(ctx, d);
+  if (dtype == MF_FLOAT32) {
+    if (mf_activation_range_float(activation, &d->f_min, &d->f_max) != MF_OK) {
+      return mf_kernel_error(ctx, "unknown fused activation %u", (unsigned)activation);
+    }
+    return MF_OK;
+  }
+  mf_quant iq;
+  mf_quant oq;
+  if (mf_input_quant(ctx, 0, &iq) != MF_OK || iq.channels != 1 ||
+      mf_output_quant(ctx, 0, &oq) != MF_OK || oq.channels != 1) {
+    return mf_kernel_error(ctx, "input and output need per-tensor quantization");
+  }
+  double diff = (double)iq.scale - (double)oq.scale;
+  if (diff < 0) diff = -diff;
+  if (!(diff <= 1.0e-6) || iq.zero_point != oq.zero_point) {
+    return mf_kernel_error(ctx, "input and output quantization must be the same");
+  }
+  if (mf_activation_range_quantized(activation, dtype, oq.scale, oq.zero_point, &d->act_min,
+                                    &d->act_max) != MF_OK) {
+    return mf_kernel_error(ctx, "cannot compute the activation range (activation %u)",
+                           (unsigned)activation);
+  }
+  return MF_OK;
+}
+
+/* One pooling loop for each element type: INIT is the lowest value, MAX
+ * keeps the larger of m and *p, FINISH applies the activation clamp. */
+#define MAX_POOL_LOOP(T, INIT, MAX, FINISH)                                                \
+  const int32_t C = d->channels, W = d->in_w;                                              \
+  for (int32_t b = 0; b < d->batches; ++b) {                                               \
+    const T *in_b = in + (size_t)b * d->in_h * W * C;                                      \
+    for (int32_t oy = 0; oy < d->out_h; ++oy) {                                            \
+      const int32_t iy0 = oy * d->stride_h - d->pad_h;                                     \
+      const int32_t y0 = iy0 < 0 ? 0 : iy0;                                                \
+      const int32_t y1 = iy0 + d->filter_h < d->in_h ? iy0 + d->filter_h : d->in_h;        \
+      for (int32_t ox = 0; ox < d->out_w; ++ox) {                                          \
+        const int32_t ix0 = ox * d->stride_w - d->pad_w;                                   \
+        const int32_t x0 = ix0 < 0 ? 0 : ix0;                                              \
+        const int32_t x1 = ix0 + d->filter_w < W ? ix0 + d->filter_w : W;                  \
+        const T *window = in_b + ((size_t)y0 * W + (size_t)x0) * C;                        \
+        const size_t row_skip = (size_t)(W - (x1 - x0)) * C;                               \
+        for (int32_t c = 0; c < C; ++c) {                                                  \
+          T m = INIT;                                                                      \
+          const T *p = window + c;                                                         \
+          for (int32_t y = y0; y < y1; ++y, p += row_skip) {                               \
+            for (int32_t x = x0; x < x1; ++x, p += C) m = MAX;                             \
+          }                                                                                \
+          *out++ = FINISH;                                                                 \
+        }                                                                                  \
+      }                                                                                    \
+    }                                                                                      \
+  }
+
+static void max_pool_int8(const max_pool_data *d, const int8_t *in, int8_t *out) {
+  const int32_t lo = d->act_min, hi = d->act_max;
+  MAX_POOL_LOOP(int8_t, INT8_MIN, (*p > m ? *p : m), (int8_t)mf_clamp_i32(m, lo, hi))
+}
+
+static void max_pool_int16(const max_pool_data *d, const int16_t *in, int16_t *out) {
+  const int32_t lo = d->act_min, hi = d->act_max;
+  MAX_POOL_LOOP(int16_t, INT16_MIN, (*p > m ? *p : m), (int16_t)mf_clamp_i32(m, lo, hi))
+}
+
+/* m < *p keeps m when *p is NaN, as std::max does. */
+static void max_pool_float(const max_pool_data *d, const float *in, float *out) {
+  const float lo = d->f_min, hi = d->f_max;
+  MAX_POOL_LOOP(float, -3.40282347e+38f, (m < *p ? *p : m), mf_clamp_f32(m, lo, hi))
+}
+
+static mf_status max_pool_invoke(mf_kernel_ctx *ctx) {
+  const max_pool_data *d = (const max_pool_data *)mf_op_data(ctx);
+  const mf_tensor *input = mf_input(ctx, 0);
+  mf_tensor *output = mf_output(ctx, 0);
+  switch (d->dtype) {
+    case MF_INT8:
+      max_pool_int8(d, (const int8_t *)input->data, (int8_t *)output->data);
+      break;
+    case MF_INT16:
+      max_pool_int16(d, (const int16_t *)input->data, (int16_t *)output->data);
+      break;
+    default:
+      max_pool_float(d, (const float *)input->data, (float *)output->data);
+      break;
+  }
+  return MF_OK;
+}
+
+const mf_op_registration mf_op_max_pool_2d = {
+    17, 3, "MAX_POOL_2D", NULL, max_pool_prepare, max_pool_invoke, NULL,
+};
