@@ -14,13 +14,17 @@ from microforge.config.variants import KernelSource, known_variant_names, load_v
 def list_text(root: Path, examples: dict[str, Example]) -> str:
     boardset = load_boards(root)
     lines = ["targets:"]
-    width = max([len(n) for n in boardset.boards] + [len(n) for n in boardset.broken] + [14])
+    tflm = tflm_names()
+    missing = sorted(set(tflm.targets.values()) - set(boardset.boards) - set(boardset.broken))
+    width = max([len(n) for n in [*boardset.boards, *boardset.broken, *missing]] + [14])
     for name, board in sorted(boardset.boards.items()):
         extra = f" (also: {', '.join(board.aliases)})" if board.aliases else ""
         lines.append(f"  {name:<{width}}  {board.status:<11}  {board.description}{extra}")
     for name, error in sorted(boardset.broken.items()):
         lines.append(f"  {name:<{width}}  {'broken':<11}  {error}")
-    tflm = tflm_names()
+    for name in missing:
+        spellings = ", ".join(sorted(k for k, v in tflm.targets.items() if v == name))
+        lines.append(f"  {name:<{width}}  {'not yet':<11}  no board folder yet (TFLM: {spellings})")
     spelled = [f"{k}->{v}" for k, v in sorted(tflm.targets.items()) if k != v]
     lines.append("  TFLM spellings: " + ", ".join(spelled)
                  + "".join(f", {k} TAGS=<board>" for k in sorted(tflm.board_from_tags)))
@@ -77,6 +81,10 @@ def help_text(aliases: list[tuple[str, str]], examples: list[str], board: str) -
               "  test_<ex>             build and run its tests (pass/fail)",
               "  size_<ex>             footprint report (text/data/bss and memory regions)",
               "  test_<test program>   one test program (TFLM spelling)",
+              "",
+              "TFLM spellings: TARGET=sparkfun_edge|esp|cortex_m_generic|..., TARGET=mbed "
+              "TAGS=\"CMSIS <board>\", OPTIMIZED_KERNEL_DIR=cmsis_nn, TARGET_ARCH=..., "
+              "microlite (= lib), test_<test program>.",
               "", f"Aliases for TARGET={board}:"]
     for name, text in aliases:
         lines.append(f"  {name:<22}{text}")

@@ -50,6 +50,7 @@ def configure(arguments: dict[str, str], root: str) -> Config:
             Help(help_text([], [], arguments.get("TARGET", "host")), append=False)
         fail(str(exc))
         raise
+    SetOption("no_progress", True)
     if config.fast:
         SetOption("implicit_cache", 1)
     if not _jobs_given():

@@ -155,7 +155,7 @@ def target_spellings(boardset: BoardSet) -> list[str]:
 
 def _not_available(target: str, name: str, boardset: BoardSet, why: str) -> ConfigError:
     ready = sorted(b.name for b in boardset.boards.values() if b.data["status"] == "available")
-    spelled = f'TARGET={target}: board "{name}"' if target != name else f'TARGET={target}'
+    spelled = f'{target}: board "{name}"' if target != f"TARGET={name}" else target
     return ConfigError(f"{spelled} is not yet available ({why}); available boards: "
                        f"{', '.join(ready)}")
 
@@ -179,8 +179,10 @@ def resolve_board(target: str, tags: list[str], boardset: BoardSet,
         tags = [t for t in tags if t != picked[0]]
         notes.append(f"TARGET={target} TAGS={picked[0]} (TFLM spelling) -> board {picked[0]}")
         target_name = picked[0]
+        spelled = f"TARGET={target} TAGS={picked[0]}"
     else:
         target_name = target
+        spelled = f"TARGET={target}"
     if target_name in boardset.boards or target_name in boardset.broken:
         name = target_name
     elif target_name in aliases:
@@ -190,15 +192,17 @@ def resolve_board(target: str, tags: list[str], boardset: BoardSet,
         name = tflm.targets[target_name]
         if name != target_name:
             notes.append(f"TARGET={target_name} (TFLM spelling) -> board {name}")
+    elif target_name in tflm.targets.values():
+        name = target_name
     else:
         raise unknown("TARGET", target_name, target_spellings(boardset))
     if name in boardset.broken:
         raise boardset.broken[name]
     if name not in boardset.boards:
-        raise _not_available(target_name, name, boardset, f"no targets/{name}/board.toml yet")
+        raise _not_available(spelled, name, boardset, f"no targets/{name}/board.toml yet")
     board = boardset.boards[name]
     if board.data["status"] == "planned":
-        raise _not_available(target_name, name, boardset, "board.toml says status = \"planned\"")
+        raise _not_available(spelled, name, boardset, "board.toml says status = \"planned\"")
     return board, tags
 
 
