@@ -359,21 +359,25 @@ def _engine_options(engine: str, summary: reader.ModelSummary) -> dict[str, Any]
     return {"library": str(host_library())}
 
 
-def run_many(engine: str, items: Sequence[tuple[bytes, list[list[np.ndarray]]]]
-             ) -> list[tuple[str, Any]]:
+def run_many(engine: str, items: Sequence[tuple[bytes, list[list[np.ndarray]]]],
+             reset: bool | Sequence[bool] = True) -> list[tuple[str, Any]]:
     """Runs each (model, input sets) on "oracle" or "ours": ("ok", [outputs per set]) or
-    ("error", message) per item. Input sets of one model run in order on one interpreter,
-    with the state reset between them. Models the reader rejects are not run."""
+    ("error", message) per item. Input sets of one model run in order on one interpreter;
+    with `reset` (one flag, or one per item) its variable tensors are reset between sets,
+    without it state carries over (streaming models). Models the reader rejects are not
+    run."""
+    resets = [reset] * len(items) if isinstance(reset, bool) else list(reset)
     results: list[tuple[str, Any] | None] = []
     batch = []
-    for model, sets in items:
+    for (model, sets), reset_sets in zip(items, resets, strict=True):
         try:
             summary = reader.validate_bytes(model)
         except reader.ModelError as exc:
             results.append(("error", f"invalid model: {exc}"))
             continue
         results.append(None)
-        batch.append((bytes(model), [list(s) for s in sets], _engine_options(engine, summary)))
+        options = _engine_options(engine, summary) | {"reset": reset_sets}
+        batch.append((bytes(model), [list(s) for s in sets], options))
     answers = iter(_worker(engine).run_batch(batch) if batch else [])
     return [r if r is not None else next(answers) for r in results]
 
@@ -407,6 +411,7 @@ class Case:
     rtol: float = 1e-5
     atol: float = 1e-6
     expected: list[list[np.ndarray]] | None = None  # extra reference (e.g. stored goldens)
+    reset: bool = True  # reset variable tensors between input sets (False: a stream)
 
 
 def _ops_of(model: bytes) -> str:
@@ -443,8 +448,9 @@ def check_cases(cases: Sequence[Case], max_report: int = 5) -> None:
     if not cases:
         raise ValueError("no cases")
     items = [(c.model, c.inputs) for c in cases]
-    oracle = run_many("oracle", items)
-    ours = run_many("ours", items)
+    resets = [c.reset for c in cases]
+    oracle = run_many("oracle", items, resets)
+    ours = run_many("ours", items, resets)
     failures = []
     for n, (case, o, r) in enumerate(zip(cases, ours, oracle, strict=True)):
         problems = compare_case(case, o, r)
@@ -471,7 +477,7 @@ def _oracle_item(model: bytes, sets: list[list[np.ndarray]], opts: dict[str, Any
     it = runtime.Interpreter.from_bytes(model, arena_size=int(opts["arena_size"]))
     outs = []
     for n, inputs in enumerate(sets):
-        if n:
+        if n and opts.get("reset", True):
             it.reset()
         for i, x in enumerate(inputs):
             it.set_input(np.ascontiguousarray(x), i)
@@ -493,7 +499,7 @@ def _ours_item(model: bytes, sets: list[list[np.ndarray]], opts: dict[str, Any]
     it = _RUNTIMES[lib].interpreter(model)
     outs = []
     for n, inputs in enumerate(sets):
-        if n:
+        if n and opts.get("reset", True):
             it.reset_state()
         outs.append(it.run([np.ascontiguousarray(x) for x in inputs]))
     return outs
