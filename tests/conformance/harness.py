@@ -183,7 +183,7 @@ def describe_difference(ours: np.ndarray, expected: np.ndarray, rtol: float | No
     if count == 0:
         return None
     first = tuple(int(i) for i in np.argwhere(bad)[0])
-    o, e = ours[first], expected[first]
+    o, e = ours[first].item(), expected[first].item()
     text = (f"{count} of {ours.size} elements differ; first at index {first}: "
             f"ours {o!r}, expected {e!r}")
     if ours.dtype.kind in "iu":
