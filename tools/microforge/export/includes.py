@@ -18,11 +18,20 @@ INCLUDE_RE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*([<"])([^>"]+)[>"]', re.MUL
 LINKER_INCLUDE_RE = re.compile(r"^\s*INCLUDE\s+\"?([^\s\";]+)\"?", re.MULTILINE)
 
 
+@dataclass(frozen=True)
+class IncludeEdge:
+    including: Path
+    name: str           # as written between the quotes or brackets
+    header: Path
+    beside: bool        # found beside the including file (not through the include dirs)
+
+
 @dataclass
 class IncludeScan:
     headers: set[Path] = field(default_factory=set)
     # (including file, name as written) for names not found in the tree
     unresolved: set[tuple[Path, str]] = field(default_factory=set)
+    edges: set[IncludeEdge] = field(default_factory=set)
 
 
 def scan_includes(sources: Iterable[Path], include_dirs: Iterable[Path]) -> IncludeScan:
@@ -42,10 +51,12 @@ def scan_includes(sources: Iterable[Path], include_dirs: Iterable[Path]) -> Incl
             continue
         for match in INCLUDE_RE.finditer(text):
             quote, name = match.group(1), match.group(2).strip()
-            found = _lookup(name, current.parent if quote == '"' else None, search)
+            beside = _lookup(name, current.parent, []) if quote == '"' else None
+            found = beside or _lookup(name, None, search)
             if found is None:
                 scan.unresolved.add((current, name))
                 continue
+            scan.edges.add(IncludeEdge(current, name, found, beside is not None))
             if found not in scan.headers:
                 scan.headers.add(found)
                 pending.append(found)

@@ -1,0 +1,59 @@
+"""`make`: a plain Makefile project for the board's GCC cross toolchain (the same three groups
+and flags as the CMake export and the build)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .base import Exporter, ExportRequest
+from .cmake import check_groups, description, image_kinds, variants
+from .templates import make_list, make_word, render
+from .writer import ExportError, ProjectFiles
+
+
+def _includes(paths: Iterable[object]) -> str:
+    return make_list(f"-I{path}" for path in paths)
+
+
+class MakeExporter(Exporter):
+    kind = "make"
+    description = "plain Makefile project for the GCC cross toolchain"
+
+    def generate(self, request: ExportRequest) -> ProjectFiles:
+        self.resolve_options(request.options)
+        spec = request.spec
+        sources = request.sources()
+        check_groups(sources)
+        for path in sources.compiled + sources.all_include_dirs:
+            if any(c in str(path) for c in " $#%:"):
+                raise ExportError(f"a Makefile cannot name {path} (space, $, #, % or :)")
+        files = ProjectFiles()
+        sources.add_to(files)
+        cross = bool(spec.toolchain_prefix)
+        images = "".join(f" $(BUILD_DIR)/$(NAME).{kind}" for kind in image_kinds(spec)) \
+            if cross else ""
+        script = sources.linker_script
+        files.add_text("Makefile", render("make", "Makefile.in", {
+            "example": spec.example,
+            "board": spec.board,
+            "description": description(spec),
+            "variants": variants(spec),
+            "prefix": spec.toolchain_prefix,
+            "suffix": ".elf" if cross else "",
+            "runtime_sources": make_list(str(p) for p in sources.runtime),
+            "board_sources": make_list(str(p) for p in sources.board_group),
+            "example_sources": make_list(str(p) for p in sources.example_group),
+            "include_dirs": _includes(sources.include_dirs),
+            "defines": make_list(f"-D{define}" for define in spec.defines),
+            "cflags": make_list(spec.cflags),
+            "asflags": make_list(spec.asflags),
+            "ldflags": make_list(spec.ldflags),
+            "linker_script": f" {make_word(str(script))}" if script is not None else "",
+            "libs": make_list(f"-l{lib}" for lib in spec.libs),
+            "board_include_dirs": _includes(sources.board_include_dirs),
+            "example_include_dirs": _includes(sources.example_include_dirs),
+            "example_defines": make_list(f"-D{define}" for define in spec.example_defines),
+            "example_cflags": make_list(spec.example_cflags),
+            "images": images,
+        }))
+        return files
