@@ -37,9 +37,8 @@ static mf_status leaky_relu_prepare(mf_kernel_ctx *ctx) {
         (status = mf_tensor_qparams(ctx, 1, 0, &out_scale, &d.out_zp)) != MF_OK) {
       return status;
     }
-    /* Single-precision products, as TFLite Micro computes them. */
-    const double alpha_real = (double)(in_scale * d.alpha / out_scale);
-    const double identity_real = (double)(in_scale / out_scale);
+    const double alpha_real = (double)in_scale * (double)d.alpha / (double)out_scale;
+    const double identity_real = (double)in_scale / (double)out_scale;
     int32_t mult;
     int32_t shift;
     if (mf_quantize_multiplier(identity_real, &d.mult_identity, &shift) != MF_OK || shift > 31) {

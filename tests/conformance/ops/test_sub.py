@@ -5,8 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conformance.harness import Case, check_cases, random_activation, random_data, random_quant, seeded
 from microforge.model.writer import T, single_op_model
+
+from conformance.harness import (
+    Case,
+    check_cases,
+    random_activation,
+    random_data,
+    random_quant,
+    seeded,
+)
 
 CASES = 200
 ACTIVATIONS = ("NONE", "RELU", "RELU_N1_TO_1", "RELU6")
