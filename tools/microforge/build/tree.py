@@ -17,32 +17,30 @@ from SCons.Script import Action, AlwaysBuild, Default
 
 from microforge.config import Config, ConfigError, load_examples, overlay
 from microforge.config.example import Example, Program
-from microforge.config.variants import SOURCE_SUFFIXES, KernelSource
+from microforge.config.variants import KernelSource
 
 from . import runners, size
 from .env import make_env
 from .model_c import ModelBuildError, build_model_source
 from .output import Output, TestRecord
+from .plan import (  # noqa: F401 - sources_in is used by the exporters too
+    board_sources,
+    runner_library_sources,
+    runner_program_sources,
+    runtime_sources,
+    sources_in,
+    testing_sources,
+)
 
 RUNTIME_TESTS = Path("micro") / "tests"
 RUNTIME_TESTS_DATA = "tests.toml"
 SHARED_MODELS = "@shared/"
-#: micro/runner files with a main(); every other runner file goes into libmicroforge.so.
-RUNNER_PROGRAMS = ("run_model.c",)
-#: micro/runner files only for the shared library (the ctypes API).
-RUNNER_LIBRARY_ONLY = ("host_api.c",)
 
 
 @dataclass
 class AliasInfo:
     name: str
     help: str
-
-
-def sources_in(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in SOURCE_SUFFIXES)
 
 
 class Tree:
@@ -91,6 +89,8 @@ class Tree:
         node = self.env.Alias(name, sources, action) if action else self.env.Alias(name, sources)
         if always:
             AlwaysBuild(node)
+        if action:
+            self.run_nodes.update(node)
         if help_text and name not in self.alias_names:
             self.aliases.append(AliasInfo(name, help_text))
         self.alias_names.add(name)
@@ -104,8 +104,7 @@ class Tree:
 
     # ---- runtime, board, testing -------------------------------------------------------
     def runtime(self) -> None:
-        core = sources_in(self.root / "micro" / "core")
-        runtime_objs = self.compile(self.env, core + [k.path for k in self.kernels])
+        runtime_objs = self.compile(self.env, runtime_sources(self.config))
         self.runtime_objs = runtime_objs
         libdir = self.gen / "lib"
         if runtime_objs:
@@ -116,9 +115,7 @@ class Tree:
         self.alias("lib", libs, "the runtime as a static library: gen/<config>/lib/libmicroforge.a")
         self.alias("microlite", libs)     # TFLM spelling of the library target
         if self.config.is_host and self.config.toolchain.shared_library:
-            runner = [p for p in sources_in(self.root / "micro" / "runner")
-                      if p.name not in RUNNER_PROGRAMS]
-            extra = self.compile(self.env, runner)
+            extra = self.compile(self.env, runner_library_sources(self.root))
             shared = []
             if runtime_objs or extra:
                 shared = self.env.SharedLibrary(str(libdir / "microforge"), runtime_objs + extra)
@@ -128,23 +125,12 @@ class Tree:
                        "micro/runner/*.c but run_model.c) for the Python binding")
 
     def board(self) -> None:
-        config = self.config
-        board = config.board
-        common_root = self.root / "targets" / "common"
+        sources, include = board_sources(self.config)
         env = self.env.Clone()
-        extra_paths = [board.folder] + [board.folder / d for d in board.include_dirs]
-        sources = [board.folder / s for s in board.sources]
-        for name in board.common:
-            folder = common_root / name
-            extra_paths += [folder, folder / "include"]
-            sources += sources_in(folder)
-        platform = common_root / "platform.c"
-        if platform.is_file():
-            sources.append(platform)
-        env.Prepend(CPPPATH=[str(p) for p in extra_paths if p.is_dir()])
+        env.Prepend(CPPPATH=[str(p) for p in include])
         self.board_env = env
         self.board_objs = self.compile(env, sources)
-        self.testing_objs = self.compile(self.env, sources_in(self.root / "micro" / "testing"))
+        self.testing_objs = self.compile(self.env, testing_sources(self.root))
 
     # ---- programs ------------------------------------------------------------------------
     def program(self, env: Any, name: str, objs: list[Any], testing: bool) -> Any:
@@ -299,6 +285,7 @@ class Tree:
         self.run_alias(f"run_{name}", prog, example.data["timeout"], f"run {name} and stream "
                        "its output")
         self.size_alias(f"size_{name}", prog, name)
+        self.export_aliases(example)
 
         checks, names = [], []
         for test in example.tests:
@@ -311,6 +298,28 @@ class Tree:
         for bench in example.benchmarks:
             bench_prog = self.test_program(env, bench, model_objs)
             self.benchmarks.append(self.run_alias(f"run_{bench.name}", bench_prog, bench.timeout))
+
+    def export_aliases(self, example: Example) -> None:
+        """generate_<ex>_<kind>_project for every project kind the board exports."""
+        config = self.config
+        for kind in config.board.exports:
+            def export(kind: str = kind) -> int:
+                from microforge.export import ExportError, from_config, output_dir, write_project
+
+                out = output_dir(self.gen, example.name, kind)
+                try:
+                    report = write_project(from_config(config, example.name), kind, out)
+                except (ExportError, ConfigError) as exc:
+                    self.output.message(f"error: {exc}")
+                    return 1
+                self.output.message(f"{self.rel(out)}: {len(report.written)} written, "
+                                    f"{len(report.unchanged)} unchanged, "
+                                    f"{len(report.removed)} removed")
+                return 0
+
+            self.alias(f"generate_{example.name}_{kind}_project", [],
+                       f"{kind} project of {example.name} in gen/<config>/prj/",
+                       self.action(export, f"EXPORT {example.name} {kind}"), always=True)
 
     def test_program(self, env: Any, program: Program, model_objs: list[Any]) -> Any:
         objs = self.compile(env, list(program.sources)) + model_objs
@@ -361,13 +370,10 @@ class Tree:
                            "build and run the runtime's C tests (micro/tests/*.c)")
 
     def runner_program(self) -> None:
-        folder = self.root / "micro" / "runner"
-        main = folder / "run_model.c"
-        if not (self.config.is_host and main.is_file()):
+        sources = runner_program_sources(self.root)
+        if not (self.config.is_host and sources):
             return
-        others = [p for p in sources_in(folder)
-                  if p.name not in RUNNER_PROGRAMS and p.name not in RUNNER_LIBRARY_ONLY]
-        prog = self.program(self.env, "run_model", self.compile(self.env, [main] + others),
+        prog = self.program(self.env, "run_model", self.compile(self.env, sources),
                             testing=False)
         self.alias("runner", [prog], "host only: micro/runner/run_model (runs a .tflite file)")
 
