@@ -177,9 +177,40 @@ def build_run_model(root: Path = ROOT, profile: bool = False) -> Path:
     return _build(root, RUN_MODEL_RUNNER_SOURCES, cflags, (), "run_model", "")
 
 
+SCONS_TIMEOUT_S = 600
+
+
+def scons_host_library(root: Path = ROOT) -> Path:
+    """Builds the SCons `shared_lib` alias (default host configuration) and returns
+    gen/host_default/lib/libmicroforge.so."""
+    scons = shutil.which("scons")
+    if scons is None:
+        raise BuildError("scons not found (pip install scons)")
+    lock_dir = cache_dir()
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with open(lock_dir / ".scons.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one SCons run at a time in this tree
+        cmd = [scons, "-Q", "-j2", "shared_lib"]
+        try:
+            proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True,
+                                  timeout=SCONS_TIMEOUT_S)
+        except subprocess.TimeoutExpired as exc:
+            raise BuildError(f"scons shared_lib timed out after {SCONS_TIMEOUT_S} s") from exc
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-MAX_ERROR_LINES:])
+        raise BuildError(f"scons shared_lib failed:\n{tail}")
+    lib = root / "gen" / "host_default" / "lib" / "libmicroforge.so"
+    if not lib.is_file():
+        raise BuildError(f"scons shared_lib did not produce {lib}")
+    return lib
+
+
 def host_library() -> Path:
-    """The library to load: $MICROFORGE_HOST_LIB if set, else build_host_library()."""
+    """The library to load. $MICROFORGE_HOST_LIB picks it: a path to a built library,
+    "scons" for the SCons `shared_lib` alias; unset, build_host_library()."""
     given = os.environ.get("MICROFORGE_HOST_LIB")
+    if given == "scons":
+        return scons_host_library()
     if given:
         path = Path(given)
         if not path.is_file():
