@@ -182,8 +182,7 @@ static mf_status fc_prepare(mf_kernel_ctx *ctx) {
       }
     }
   }
-  /* Multipliers: per channel with double products, per tensor with the
-   * float product of input and weight scales, as the reference does. */
+  /* Multipliers: input scale x weight scale / output scale in double. */
   for (uint32_t c = 0; c < channels; ++c) {
     double real;
     if (wq.channels > 1) {
@@ -191,8 +190,7 @@ static mf_status fc_prepare(mf_kernel_ctx *ctx) {
       if (!(ws > 0.0f)) return mf_kernel_error(ctx, "weight scale %u is not positive", (unsigned)c);
       real = (double)iq.scale * (double)ws / (double)oq.scale;
     } else {
-      const float product = iq.scale * wq.scale;
-      real = (double)product / (double)oq.scale;
+      real = (double)iq.scale * (double)wq.scale / (double)oq.scale;
     }
     int32_t shift;
     if (mf_quantize_multiplier(real, &multipliers[c], &shift) != MF_OK || shift > 31 ||
