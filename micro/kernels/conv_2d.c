@@ -143,9 +143,10 @@ static mf_status conv_prepare(mf_kernel_ctx *ctx) {
     return mf_kernel_error(ctx, "output is %dx%d, expected %dx%d", (int)od[1], (int)od[2],
                            (int)ph.out, (int)pw.out);
   }
-  mf_dtype btype = dtype == MF_FLOAT32 ? MF_FLOAT32 : MF_INT32;
+  /* int16 accumulates in int64 unless the bias is int32 (as TFLite Micro) */
+  mf_dtype btype = dtype == MF_FLOAT32 ? MF_FLOAT32 : (dtype == MF_INT8 ? MF_INT32 : MF_INT64);
   if (bias != NULL) {
-    if (dtype == MF_INT16 && bias->dtype == MF_INT64) btype = MF_INT64;
+    if (dtype == MF_INT16 && bias->dtype == MF_INT32) btype = MF_INT32;
     if (bias->dtype != btype) {
       return mf_kernel_error(ctx, "%s bias is not supported with %s input",
                              mf_dtype_name((mf_dtype)bias->dtype), mf_dtype_name(dtype));
