@@ -1,0 +1,61 @@
+"""Helpers for the build tests: a private copy of the source tree and a bounded scons run."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+COPIED = ("SConstruct", "pyproject.toml", "tools", "targets", "micro", "examples")
+IGNORED = shutil.ignore_patterns("gen", ".git", "__pycache__", "*.egg-info", ".venv",
+                                 ".sconsign*", "*.pyc")
+SCONS_TIMEOUT_S = 600
+CC_RE = re.compile(r"^\[\d+/\d+\] CC (\S+)$", re.MULTILINE)
+LD_RE = re.compile(r"^\[\d+/\d+\] LD (\S+)$", re.MULTILINE)
+
+
+def copy_tree(dest: Path) -> Path:
+    """A copy of the buildable tree in dest/tree, with dest/shared linked to ../shared."""
+    tree = dest / "tree"
+    tree.mkdir(parents=True)
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, tree / name, ignore=IGNORED, symlinks=True)
+        elif source.is_file():
+            shutil.copy2(source, tree / name)
+    shared = ROOT.parent / "shared"
+    if shared.is_dir():
+        (dest / "shared").symlink_to(shared)
+    return tree
+
+
+def scons(tree: Path, *args: str, timeout: int = SCONS_TIMEOUT_S) -> subprocess.CompletedProcess:
+    """Runs scons in `tree` (-Q, -j2); output is stdout and stderr together."""
+    env = dict(os.environ)
+    env.pop("SCONSFLAGS", None)
+    command = [sys.executable, "-m", "SCons", "-C", str(tree), "-Q", "-j2", *args]
+    return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=timeout, env=env, check=False)
+
+
+def compiled(output: str) -> list[str]:
+    return CC_RE.findall(output)
+
+
+def linked(output: str) -> list[str]:
+    return LD_RE.findall(output)
+
+
+def edit(path: Path, text: str) -> None:
+    """Rewrites a file and moves its time stamp forward, so a timestamp-based check sees it
+    even within the same second as the last build."""
+    before = path.stat().st_mtime if path.exists() else time.time()
+    path.write_text(text)
+    later = max(before, time.time()) + 2
+    os.utime(path, (later, later))
