@@ -1,0 +1,69 @@
+"""Fixtures for the hardware-in-the-loop tests: test firmware built from the emulated boards'
+own support code, and emulated boards started as farm members."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from microforge.hil.dut import Dut, open_emulated_dut
+
+from . import fwbuild
+
+REQUIRED_TOOLS = {
+    "qemu_cortex_m4": ("arm-none-eabi-gcc", "qemu-system-arm"),
+    "qemu_cortex_m7": ("arm-none-eabi-gcc", "qemu-system-arm"),
+    "qemu_riscv32": ("riscv64-unknown-elf-gcc", "qemu-system-riscv32"),
+}
+
+
+def require_tools(board: str) -> None:
+    missing = [tool for tool in REQUIRED_TOOLS[board] if shutil.which(tool) is None]
+    if missing:
+        pytest.fail(f"{board} tests need {', '.join(missing)} on PATH", pytrace=False)
+
+
+FirmwareBuilder = Callable[..., tuple[Path, str]]
+
+
+@pytest.fixture(scope="session")
+def firmware(tmp_path_factory: pytest.TempPathFactory) -> FirmwareBuilder:
+    """build(board, scenario, image_id=None) -> (elf, image_id); cached per session."""
+    out = tmp_path_factory.mktemp("hil-firmware")
+    cache: dict[tuple[str, str, str], Path] = {}
+
+    def build(board: str, scenario: str, image_id: str | None = None) -> tuple[Path, str]:
+        require_tools(board)
+        image_id = image_id or secrets.token_hex(4)
+        key = (board, scenario, image_id)
+        if key not in cache:
+            cache[key] = fwbuild.build(board, scenario, image_id, out)
+        return cache[key], image_id
+
+    return build
+
+
+@pytest.fixture
+def emulated(tmp_path: Path) -> Iterator[Callable[..., Dut]]:
+    """open(board, **overrides) -> an open DUT on a fresh emulator, closed after the test."""
+    opened: list[Dut] = []
+
+    def open_board(board: str, name: str = "", **flash_overrides: object) -> Dut:
+        require_tools(board)
+        dut = open_emulated_dut(
+            fwbuild.load_board(board),
+            tmp_path,
+            name=name or board,
+            lock_dir=tmp_path / "locks",
+            flash_overrides=flash_overrides,
+            max_runtime=120,
+        )
+        opened.append(dut)
+        return dut
+
+    yield open_board
+    for dut in opened:
+        dut.close()

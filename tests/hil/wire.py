@@ -1,0 +1,48 @@
+"""A loopback TCP peer standing in for a board's serial wire (socket:// URLs)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable
+
+
+class WirePeer:
+    """Accepts one connection and runs ``script(conn)`` on it in a thread."""
+
+    def __init__(self, script: Callable[[socket.socket], None], accept_timeout: float = 10.0):
+        self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._server.bind(("127.0.0.1", 0))
+        self._server.listen(1)
+        self._server.settimeout(accept_timeout)
+        self.port = self._server.getsockname()[1]
+        self._script = script
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"socket://127.0.0.1:{self.port}"
+
+    def _run(self) -> None:
+        try:
+            conn, _ = self._server.accept()
+        except OSError as err:
+            self.error = err
+            return
+        finally:
+            self._server.close()
+        try:
+            conn.settimeout(10.0)
+            self._script(conn)
+        except BaseException as err:  # reported by join()
+            self.error = err
+        finally:
+            conn.close()
+
+    def join(self, timeout: float = 10.0) -> None:
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), "wire peer did not finish"
+        if self.error is not None:
+            raise self.error
