@@ -55,7 +55,6 @@ class EspIdfExporter(Exporter):
         files.add_text("CMakeLists.txt", render("esp", "CMakeLists.txt.in", {
             "example": spec.example,
             "board": spec.board,
-            "idf_target": options["idf_target"],
         }))
         files.add_text("sdkconfig.defaults", render("esp", "sdkconfig.defaults.in", {
             "board": spec.board,
