@@ -163,8 +163,9 @@ static mf_status node_failed(mf_interpreter *it, uint32_t i, mf_status status, c
 
 static mf_status too_small(mf_interpreter *it, const char *at_least) {
   it->needed = arena_total(it);
-  return mf_interp_fail(it, MF_ERR_ARENA_TOO_SMALL, "arena too small: %s%zu bytes needed, %zu given",
-                        at_least, it->needed, it->arena_size);
+  return mf_interp_fail(it, MF_ERR_ARENA_TOO_SMALL, "arena too small: %s%zu bytes needed, %zu given%s",
+                        at_least, it->needed, it->arena_size,
+                        it->needed_is_bound ? " (estimate: an output shape was not stored)" : "");
 }
 
 /* Runs `stage` (init or prepare) on every node. A kernel short of arena
@@ -227,6 +228,7 @@ mf_status mf_interpreter_allocate(mf_interpreter *it) {
   if (it->model == NULL) return mf_interp_fail(it, MF_ERR_STATE, "interpreter is not initialised");
   free_nodes(it);
   it->head = it->tail = it->needed = 0;
+  it->needed_is_bound = 0;
   it->error[0] = '\0';
   mf_status status = allocate(it);
   if (status != MF_OK) {

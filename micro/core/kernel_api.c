@@ -141,7 +141,10 @@ mf_status mf_set_output_dims(mf_kernel_ctx *ctx, uint32_t i, uint32_t ndims, con
   int32_t *copy = (int32_t *)(uintptr_t)t->dims;
   if ((t->flags & MF_TENSOR_DIMS_OWNED) == 0u || t->ndims < ndims) {
     copy = mf_interp_alloc_tail(ctx->interp, ndims * sizeof *dims, 4u);
-    if (copy == NULL) return MF_ERR_ARENA_TOO_SMALL;
+    if (copy == NULL) {
+      ctx->interp->needed_is_bound = 1;
+      return MF_ERR_ARENA_TOO_SMALL;
+    }
   }
   if (ndims > 0u) memcpy(copy, dims, ndims * sizeof *dims);
   t->dims = copy;

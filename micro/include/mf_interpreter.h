@@ -59,6 +59,7 @@ typedef struct mf_interpreter {
   uint32_t tensor_count;
   uint32_t node_count;
   uint32_t initialized;   /* nodes whose init ran (free is called for them) */
+  uint32_t needed_is_bound; /* `needed` is an estimate: an output shape was not stored */
   uint32_t state;
   mf_profile_entry *profile;
   uint32_t profile_capacity;

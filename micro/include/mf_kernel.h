@@ -7,10 +7,12 @@
  *   invoke   on every mf_interpreter_invoke()
  *   free     when the interpreter is reset (optional)
  *
- * Allocation rule: in prepare, make every allocation first and check the
- * results after. When the arena is short, allocations return NULL but still
- * record their size, so the interpreter can report the exact bytes needed;
- * return MF_ERR_ARENA_TOO_SMALL then. */
+ * Allocation rule: in prepare, make every request first (persistent
+ * allocations, the scratch request, output dims) and check the results
+ * after. When the arena is short, allocations return NULL but still record
+ * their size, so the interpreter can report the exact bytes needed; return
+ * MF_ERR_ARENA_TOO_SMALL then. (If an output shape cannot be stored for lack
+ * of arena, the reported size is marked as an estimate.) */
 #ifndef MF_KERNEL_H
 #define MF_KERNEL_H
 
