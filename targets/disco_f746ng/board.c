@@ -271,7 +271,7 @@ uint32_t mf_board_ticks(void) { return mf_dwt_cycles(); }
 uint32_t mf_board_ticks_per_second(void) { return hclk_hz(); }
 
 void mf_board_exit(int code) {
-  mf_cortex_m_report_exit(code);
+  mf_cortex_m_print_exit(mf_cortex_m_stack_checked_code(code));
   (void)wait_set(USART1_ISR, USART_ISR_TC);
   mf_cortex_m_idle_forever();
 }

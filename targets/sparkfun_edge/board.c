@@ -151,7 +151,7 @@ uint32_t mf_board_ticks(void) {
 uint32_t mf_board_ticks_per_second(void) { return dwt_counting() ? CORE_CLOCK_HZ : STIMER_HZ; }
 
 void mf_board_exit(int code) {
-  mf_cortex_m_report_exit(code);
+  mf_cortex_m_print_exit(mf_cortex_m_stack_checked_code(code));
   for (uint32_t i = 0; i < WAIT_LIMIT && (MF_REG32(UART0_FR) & FR_BUSY) != 0u; ++i) {
   }
   mf_cortex_m_idle_forever();

@@ -1,18 +1,12 @@
 /* End of a run on a real board: there is no host to return a code to, so
- * the code is printed as "MF-EXIT code=<n>" (after a stack-guard check) and
- * the core idles with interrupts masked. */
+ * the code is printed as "MF-EXIT code=<n>". */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "mf_board.h"
 #include "mf_cortex_m.h"
 
-void mf_cortex_m_report_exit(int code) {
-  if (!mf_cortex_m_stack_guard_intact()) {
-    static const char message[] = "\nMF-FAULT stack guard overwritten\n";
-    mf_board_write(message, sizeof(message) - 1u);
-    code = MF_STACK_EXIT_CODE;
-  }
+void mf_cortex_m_print_exit(int code) {
   char line[32] = "MF-EXIT code=";
   size_t at = 13;
   uint32_t magnitude = (uint32_t)code;

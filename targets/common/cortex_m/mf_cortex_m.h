@@ -82,6 +82,9 @@ void mf_cortex_m_fault_entry(void);
 void mf_cortex_m_stack_guard_init(void);
 /* 1 while the guard's canary words are intact. */
 int mf_cortex_m_stack_guard_intact(void);
+/* For the end of a run: `code` while the guard is intact; otherwise prints
+ * "MF-FAULT stack guard overwritten" and returns MF_STACK_EXIT_CODE. */
+int mf_cortex_m_stack_checked_code(int code);
 /* Deepest stack use seen so far, in bytes (the stack is painted at reset). */
 size_t mf_cortex_m_stack_high_water(void);
 
@@ -97,8 +100,8 @@ static inline uint32_t mf_dwt_cycles(void) { return MF_REG32(MF_DWT_CYCCNT); }
 void mf_cortex_m_enable_icache(void);
 void mf_cortex_m_enable_dcache(void);
 
-/* Real boards' end of run: stack-guard check, then "MF-EXIT code=<n>". */
-void mf_cortex_m_report_exit(int code);
+/* Prints "MF-EXIT code=<n>": a real board's end of run. */
+void mf_cortex_m_print_exit(int code);
 
 /* Spins with interrupts masked; for the end of a run on real boards. */
 void mf_cortex_m_idle_forever(void) __attribute__((noreturn));

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mf_board.h"
 #include "mf_cortex_m.h"
 
 #define MF_STACK_CANARY 0x5AFE57ACu
@@ -81,6 +82,15 @@ int mf_cortex_m_stack_guard_intact(void) {
     }
   }
   return 1;
+}
+
+int mf_cortex_m_stack_checked_code(int code) {
+  if (mf_cortex_m_stack_guard_intact()) {
+    return code;
+  }
+  static const char message[] = "\nMF-FAULT stack guard overwritten\n";
+  mf_board_write(message, sizeof(message) - 1u);
+  return MF_STACK_EXIT_CODE;
 }
 
 size_t mf_cortex_m_stack_high_water(void) {

@@ -70,11 +70,4 @@ uint32_t mf_board_ticks(void) {
 
 uint32_t mf_board_ticks_per_second(void) { return 1000000000u >> MF_QEMU_ICOUNT_SHIFT; }
 
-void mf_board_exit(int code) {
-  if (!mf_cortex_m_stack_guard_intact()) {
-    static const char message[] = "\nMF-FAULT stack guard overwritten\n";
-    mf_board_write(message, sizeof(message) - 1u);
-    code = MF_STACK_EXIT_CODE;
-  }
-  mf_semihosting_exit(code);
-}
+void mf_board_exit(int code) { mf_semihosting_exit(mf_cortex_m_stack_checked_code(code)); }
