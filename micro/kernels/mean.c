@@ -1,15 +1,14 @@
 /* MEAN over constant axes, with or without keep_dims: float32, int8, int16.
  * Each output sums its reduced sub-box in input order (so float sums match
- * TFLite's order exactly). Integer means follow TFLite Micro: with equal
- * input/output quantization the sum is divided (truncating); otherwise the
- * 1/count factor is folded into the output multiplier. */
+ * TFLite's order exactly). Integer means follow TFLite Micro: the 1/count
+ * factor is folded into the output multiplier, then one rescale per output. */
 #include "kernel_util.h"
 #include "mf_ops.h"
 #include "quant_util.h"
 
 typedef struct mean_data {
   uint8_t dtype;
-  uint8_t same_scale;  /* int: equal input/output quantization */
+  uint8_t reserved;
   uint8_t outer_rank;  /* kept loops, innermost first, >= 1 */
   uint8_t inner_rank;  /* reduced loops, innermost first, >= 1 */
   uint32_t count;      /* reduced elements per output */
@@ -128,7 +127,6 @@ static mf_status mean_prepare(mf_kernel_ctx *ctx) {
         (status = mf_tensor_qparams(ctx, 1, 0, &out_scale, &d.out_zp)) != MF_OK) {
       return status;
     }
-    d.same_scale = in_zp == d.out_zp && in_scale == out_scale;
     d.zp_count = (uint32_t)in_zp * d.count;
     if (mf_quantize_multiplier((double)in_scale / (double)out_scale, &d.mult, &d.shift) !=
             MF_OK ||
@@ -225,25 +223,17 @@ static mf_status mean_invoke(mf_kernel_ctx *ctx) {
 #undef STORE_F32
     return MF_OK;
   }
-  const int32_t count = (int32_t)d->count;
   const uint32_t zp_count = d->zp_count;
   const int32_t out_zp = d->out_zp, mult = d->mult;
   const int shift = (int)d->shift;
   const int32_t qmin = d->dtype == MF_INT8 ? INT8_MIN : INT16_MIN;
   const int32_t qmax = d->dtype == MF_INT8 ? INT8_MAX : INT16_MAX;
-#define STORE_DIV(acc) ((int32_t)(acc) / count)
 #define STORE_Q(acc)                                                                       \
   (mf_clamp_i32(mf_mul_by_quantized_multiplier((int32_t)((acc) - zp_count), mult, shift) + \
                     out_zp,                                                                \
                 qmin, qmax))
-  if (d->dtype == MF_INT8) {
-    if (d->same_scale) MEAN_WALK(int8_t, uint32_t, 0u, ADD_INT, (int8_t)STORE_DIV);
-    else MEAN_WALK(int8_t, uint32_t, 0u, ADD_INT, (int8_t)STORE_Q);
-  } else {
-    if (d->same_scale) MEAN_WALK(int16_t, uint32_t, 0u, ADD_INT, (int16_t)STORE_DIV);
-    else MEAN_WALK(int16_t, uint32_t, 0u, ADD_INT, (int16_t)STORE_Q);
-  }
-#undef STORE_DIV
+  if (d->dtype == MF_INT8) MEAN_WALK(int8_t, uint32_t, 0u, ADD_INT, (int8_t)STORE_Q);
+  else MEAN_WALK(int16_t, uint32_t, 0u, ADD_INT, (int16_t)STORE_Q);
 #undef STORE_Q
   return MF_OK;
 }
