@@ -23,8 +23,10 @@ Writing an op test (``tests/conformance/ops/test_<op>.py``)::
         rng = seeded("relu_int8")
         check_cases([make_case(rng, n) for n in range(200)])
 
-``check_cases`` sends the whole batch to each engine in one round trip, then
-compares: integer outputs bit-exact, float outputs within ``rtol`` (1e-5
+A Case may hold several input sets; they run in order on one interpreter, with
+variable tensors reset in between (``reset=False`` keeps the state: a stream,
+e.g. SVDF frames). ``check_cases`` sends the whole batch to each engine in one
+round trip, then compares: integer outputs bit-exact, float outputs within ``rtol`` (1e-5
 relative, plus a tiny absolute floor). A failure lists each bad case with its
 params, the output, the number of differing elements and the first differing
 index with both values. ``oracle_run``/``ours_run`` run one model;

@@ -1,13 +1,21 @@
 """Builds the host shared library of the runtime for the Python binding.
 
-Until the SCons build provides ``gen/host_*/lib/libmicroforge.so``, this
-compiles ``micro/core/*.c``, ``micro/kernels/*.c`` and the runner's host API
-with the host C compiler into a cache directory. Objects are cached by a hash
-of their source, every header and the flags, so only changed files rebuild.
+``build_host_library()`` compiles ``micro/core/*.c``, ``micro/kernels/*.c`` and
+the runner's host API (``micro/runner/{mf_runner,host_api,host_platform}.c``)
+with the host C compiler into a cache directory ($MICROFORGE_CACHE, else
+~/.cache/microforge). Objects are cached by a hash of their source, every
+header and the flags, so only changed files rebuild; concurrent test processes
+share the cache safely. ``build_run_model()`` links the ``run_model`` program
+from the same objects.
+
+``host_library()`` is what the binding and the tests load: the path in
+$MICROFORGE_HOST_LIB, or with ``MICROFORGE_HOST_LIB=scons`` the SCons
+``shared_lib`` alias (gen/host_default/lib/libmicroforge.so), else
+``build_host_library()``.
 
 Op kernels that do not exist yet (no ``mf_op_<name>`` definition in
 ``micro/kernels/*.c``) get a generated registration whose prepare fails with
-"no kernel for <OP> in this build", so the library loads and every other op
+"no kernel for this op in this build", so the library loads and every other op
 can be tested; ``missing_ops()`` lists them.
 """
 
