@@ -87,6 +87,7 @@ class MsdFlasher(Flasher):
         "volume_path": Option(str, "mount point to use instead of looking up the label"),
         "remount": Option(bool, "wait for the drive to leave and come back", default=True),
         "settle": Option(float, "seconds to wait after the drive is back", default=1.0),
+        "appear_timeout": Option(float, "seconds to wait for the drive to show up", default=10.0),
         "load_address": Option(int, "flash address of a .bin image", default=0x08000000),
         "verify": Option(str, "pyocd (read back through the probe) | none", default="pyocd"),
         "probe": Option(str, "probe unique id for the read-back"),
@@ -126,7 +127,7 @@ class MsdFlasher(Flasher):
         if kind not in ("bin", "hex"):
             raise self._fail(f"{image}: the drive takes a .bin or .hex image")
         loaded = load_image(image, self.config["load_address"])
-        mount = self._mount(min(deadline, started + 10.0))
+        mount = self._mount(min(deadline, started + self.config["appear_timeout"]))
         target = mount / image.name
         try:
             with open(target, "wb") as handle:

@@ -1,0 +1,147 @@
+"""Flashers fail fast and clearly, always with FlashError (or ConfigError for bad data)."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import pytest
+from microforge.device.errors import ConfigError, FlashError
+from microforge.device.flashers import FLASHERS, create_flasher
+
+
+@pytest.fixture
+def image(tmp_path: Path) -> Path:
+    path = tmp_path / "app.bin"
+    path.write_bytes(b"\x00\x10\x00\x20\x09\x00\x00\x00" + bytes(56))
+    return path
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_every_method_of_the_board_schema_has_a_flasher() -> None:
+    assert set(FLASHERS) == {"pyocd", "qemu", "esptool", "svl", "asb", "msd"}
+
+
+def test_unknown_method_and_keys_are_named_with_a_suggestion() -> None:
+    with pytest.raises(ConfigError, match="unknown flash method 'pyocdd'.*did you mean 'pyocd'"):
+        create_flasher("pyocdd", {})
+    with pytest.raises(ConfigError, match="'pyocd_targt' \\(did you mean 'pyocd_target'"):
+        create_flasher("pyocd", {"probe": "x", "pyocd_target": "t", "pyocd_targt": "t"})
+    with pytest.raises(ConfigError, match="needs 'pyocd_target'"):
+        create_flasher("pyocd", {"probe": "x"})
+    with pytest.raises(ConfigError, match="load_address must be int"):
+        create_flasher("svl", {"load_address": "0x10000"})
+    with pytest.raises(ConfigError, match="timeout must be a positive number"):
+        create_flasher("msd", {"verify": "none", "timeout": 0})
+
+
+def test_absent_probe_is_a_bounded_flash_error(image: Path) -> None:
+    flasher = create_flasher(
+        "pyocd",
+        {"probe": "0123456789ABCDEF0000", "pyocd_target": "stm32f767zi",
+         "load_address": 0x08000000, "timeout": 30},
+    )  # fmt: skip
+    started = time.monotonic()
+    with pytest.raises(FlashError, match="probe '0123456789ABCDEF0000' not found") as err:
+        flasher.flash(image)
+    assert time.monotonic() - started < 30
+    assert err.value.method == "pyocd"
+
+
+def test_a_probe_that_hangs_is_cut_off_at_the_time_limit(image: Path) -> None:
+    # A listener that accepts the connection but never answers: the worker blocks in pyOCD.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        port = silent.getsockname()[1]
+        flasher = create_flasher(
+            "pyocd",
+            {"probe": f"qemu:127.0.0.1:{port}", "pyocd_target": "qemu_mps2_an386",
+             "load_address": 0, "timeout": 4},
+        )  # fmt: skip
+        started = time.monotonic()
+        with pytest.raises(FlashError) as err:
+            flasher.flash(image)
+        assert time.monotonic() - started < 12
+    assert "did not answer" in str(err.value) or "did not finish" in str(err.value)
+
+
+def test_missing_pack_and_bad_image_are_flash_errors(tmp_path: Path, image: Path) -> None:
+    with pytest.raises(FlashError, match="CMSIS pack not found"):
+        create_flasher(
+            "pyocd",
+            {"probe": "x", "pyocd_target": "stm32f746nghx", "pack": str(tmp_path / "no.pack")},
+        )
+    flasher = create_flasher("pyocd", {"probe": "x", "pyocd_target": "t"})
+    with pytest.raises(FlashError, match="needs a load address"):
+        flasher.flash(image)
+    with pytest.raises(FlashError, match="image not found"):
+        flasher.flash(tmp_path / "missing.elf")
+    broken = tmp_path / "broken.elf"
+    broken.write_bytes(b"\x7fELF" + bytes(10))
+    with pytest.raises(FlashError, match="malformed ELF"):
+        flasher.flash(broken)
+
+
+def test_emulator_gdbstub_gone_is_a_flash_error(image: Path) -> None:
+    port = closed_port()
+    for via in ("gdb", "pyocd"):
+        flasher = create_flasher(
+            "qemu", {"probe": f"qemu:127.0.0.1:{port}", "via": via, "load_address": 0,
+                     "machine": "mps2-an386", "timeout": 20},
+        )  # fmt: skip
+        with pytest.raises(FlashError, match="connect|refused"):
+            flasher.flash(image)
+
+
+def test_esptool_absent_port_is_a_bounded_flash_error(image: Path) -> None:
+    flasher = create_flasher("esptool", {"port": "/dev/ttyMF-absent", "timeout": 60})
+    started = time.monotonic()
+    with pytest.raises(FlashError, match="esptool failed on /dev/ttyMF-absent") as err:
+        flasher.flash(image)
+    assert time.monotonic() - started < 60
+    assert "ttyMF-absent" in err.value.detail
+
+
+def test_esptool_silent_chip_is_cut_off(image: Path) -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        url = f"socket://127.0.0.1:{silent.getsockname()[1]}"
+        flasher = create_flasher("esptool", {"port": url, "timeout": 5, "connect_attempts": 1})
+        started = time.monotonic()
+        with pytest.raises(FlashError, match="esptool"):
+            flasher.flash(image)
+        assert time.monotonic() - started < 15
+
+
+def test_serial_loaders_on_an_absent_port_fail_clearly(image: Path) -> None:
+    url = f"socket://127.0.0.1:{closed_port()}"
+    with pytest.raises(FlashError, match="cannot open"):
+        create_flasher("svl", {"port": url}).flash(image)
+    with pytest.raises(FlashError, match="cannot open"):
+        create_flasher("asb", {"port": url, "load_address": 0}).flash(image)
+    with pytest.raises(FlashError, match="cannot open"):
+        create_flasher("svl", {"port": "/dev/ttyMF-absent"}).flash(image)
+
+
+def test_msd_without_the_drive_fails_in_bounded_time(tmp_path: Path, image: Path) -> None:
+    flasher = create_flasher(
+        "msd", {"volume": "MF_NO_SUCH_DRIVE", "verify": "none", "appear_timeout": 1.0}
+    )
+    started = time.monotonic()
+    with pytest.raises(FlashError, match="MF_NO_SUCH_DRIVE.*not found"):
+        flasher.flash(image)
+    assert time.monotonic() - started < 5
+    with pytest.raises(FlashError, match="read-back verify needs probe and pyocd_target"):
+        create_flasher("msd", {"volume_path": str(tmp_path)})
+    elf = tmp_path / "app.elf"
+    elf.write_bytes(b"\x7fELF")
+    with pytest.raises(FlashError, match="takes a .bin or .hex"):
+        create_flasher("msd", {"volume_path": str(tmp_path), "verify": "none"}).flash(elf)
