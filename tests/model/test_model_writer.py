@@ -192,3 +192,23 @@ def test_inconsistent_models_are_rejected(build, message):
 def test_a_model_without_outputs_is_rejected():
     with pytest.raises(ModelWriteError, match="no outputs"):
         ModelWriter().to_bytes()
+
+
+def test_buffers_outside_the_flatbuffer():
+    """The >2 GB layout: Buffer.offset/size into data after the flatbuffer. (The TFLM
+    wheel reads no data in this layout, so microforge is compared with the oracle running
+    the same model in the usual layout.)"""
+    from conformance.harness import ours_run
+    from microforge.model.reader import validate_bytes
+
+    rng = seeded("writer_outside")
+    w = _fc_float(rng)
+    inside, outside = w.to_bytes(), w.to_bytes(buffers_outside=True)
+    m = tflite.Model.GetRootAsModel(outside, 0)
+    for i, t in ((1, w.tensors[1]), (2, w.tensors[2])):
+        buf = m.Buffers(i)
+        assert buf.DataLength() == 0 and buf.Offset() % 16 == 0 and buf.Size() == len(t.data)
+        assert outside[buf.Offset():buf.Offset() + buf.Size()] == t.data
+    assert validate_bytes(outside).constant_bytes == validate_bytes(inside).constant_bytes
+    x = rng.standard_normal((2, 4)).astype(np.float32)
+    np.testing.assert_array_equal(ours_run(outside, [x])[0], oracle_run(inside, [x])[0])

@@ -286,11 +286,33 @@ class ModelWriter:
                 encoded.append((slot, f, v))
         return table, encoded
 
-    def to_bytes(self) -> bytes:
-        """Serializes the model. Raises ModelWriteError when it is incomplete."""
+    def to_bytes(self, buffers_outside: bool = False) -> bytes:
+        """Serializes the model. Raises ModelWriteError when it is incomplete.
+
+        With `buffers_outside`, constant data follows the flatbuffer and each Buffer
+        holds its (offset, size) in the file instead of a data vector: the layout
+        the converter uses for models above 2 GB."""
         if not self.outputs:
             raise ModelWriteError("the model has no outputs (call set_io)")
-        b = Builder()
+        if not buffers_outside:
+            return self._serialize(None)
+        # The flatbuffer's layout does not depend on the offset values: size it once,
+        # then write it with the real offsets and append the data.
+        size = len(self._serialize([2] * (1 + len(self.tensors) + len(self.metadata))))
+        offsets, tail, at = [], bytearray(), size
+        for data in self._buffer_data()[1]:
+            if data is None:
+                offsets.append(0)
+                continue
+            at += -at % BUFFER_ALIGNMENT
+            tail += bytes(at - size - len(tail)) + data
+            offsets.append(at)
+            at += len(data)
+        head = self._serialize(offsets)
+        assert len(head) == size
+        return head + bytes(tail)
+
+    def _buffer_data(self) -> tuple[list[int], list[bytes | None]]:
         # Buffer 0 is the empty buffer, by convention; constants get their own.
         buffer_data: list[bytes | None] = [None]
         tensor_buffer: list[int] = []
@@ -301,12 +323,20 @@ class ModelWriter:
                 tensor_buffer.append(len(buffer_data))
                 buffer_data.append(t.data)
         buffer_data.extend(data for _, data in self.metadata)
+        return tensor_buffer, buffer_data
 
+    def _serialize(self, outside_offsets: list[int] | None) -> bytes:
+        b = Builder()
+        tensor_buffer, buffer_data = self._buffer_data()
         # Large data first: it ends up at the end of the file.
         buffer_tables = []
-        for data in buffer_data:
+        for n, data in enumerate(buffer_data):
             if data is None:
                 buffer_tables.append(b.table([]))
+            elif outside_offsets is not None:
+                buffer_tables.append(b.table([
+                    Field.scalar(BufferField.OFFSET, "Q", outside_offsets[n], force=True),
+                    Field.scalar(BufferField.SIZE, "Q", len(data), force=True)]))
             else:
                 vec = b.bytes_vector(data, BUFFER_ALIGNMENT)
                 buffer_tables.append(b.table([Field.offset(BufferField.DATA, vec)]))
