@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 import tflite
-from conformance.harness import oracle_run, seeded
+from conformance.harness import oracle_run, ours_run, seeded
 from microforge.model import schema
+from microforge.model.reader import validate_bytes
 from microforge.model.writer import ModelWriteError, ModelWriter, Quantization, T, single_op_model
 
 
@@ -198,9 +199,6 @@ def test_buffers_outside_the_flatbuffer():
     """The >2 GB layout: Buffer.offset/size into data after the flatbuffer. (The TFLM
     wheel reads no data in this layout, so microforge is compared with the oracle running
     the same model in the usual layout.)"""
-    from conformance.harness import ours_run
-    from microforge.model.reader import validate_bytes
-
     rng = seeded("writer_outside")
     w = _fc_float(rng)
     inside, outside = w.to_bytes(), w.to_bytes(buffers_outside=True)
