@@ -5,6 +5,7 @@
 
 void mf_resolver_init(mf_resolver *resolver, const mf_op_registration **storage,
                       uint32_t capacity) {
+  if (resolver == NULL) return;
   resolver->ops = storage;
   resolver->count = 0;
   resolver->capacity = storage != NULL ? capacity : 0u;
