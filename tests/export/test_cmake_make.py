@@ -28,6 +28,14 @@ def reference(tree: Path) -> tuple[Path, str, int]:
     return elf, done.output, done.returncode
 
 
+def check_test_program(tree: Path, elf: Path) -> None:
+    """The example's test program, built by the exported project, passes in QEMU."""
+    done = run_firmware(spec_for(tree, BOARD), elf, elf.parent)
+    assert done.returncode == 0, done.output
+    assert "~~~ALL TESTS PASSED~~~" in done.output
+    assert "MF-CASE" in done.output
+
+
 def check_same_firmware(tree: Path, reference: tuple[Path, str, int], elf: Path) -> None:
     ref_elf, ref_output, ref_code = reference
     assert elf.is_file(), f"no firmware at {elf}"
@@ -51,6 +59,7 @@ def test_cmake_export_builds_the_same_firmware(tree: Path, tmp_path: Path,
     run(["cmake", "--build", build, "-j2"], cwd=tmp_path)
     check_same_firmware(tree, reference, build / f"{EXAMPLE}.elf")
     assert (build / f"{EXAMPLE}.bin").stat().st_size > 0
+    check_test_program(tree, build / f"{EXAMPLE}_test.elf")
 
 
 def test_make_export_builds_the_same_firmware(tree: Path, tmp_path: Path,
@@ -63,6 +72,7 @@ def test_make_export_builds_the_same_firmware(tree: Path, tmp_path: Path,
     elf = project / "build" / f"{EXAMPLE}.elf"
     check_same_firmware(tree, reference, elf)
     assert (project / "build" / f"{EXAMPLE}.bin").stat().st_size > 0
+    check_test_program(tree, project / "build" / f"{EXAMPLE}_test.elf")
     # Nothing to do on a second run; a regenerated Makefile with other flags rebuilds.
     assert "Nothing to be done" in run(["make", "-j2"], cwd=project).output
     spec = spec_for(tree, BOARD, BUILD_TYPE="release")

@@ -65,8 +65,9 @@ def toolchain_file(spec: BuildSpec) -> str:
     return f"toolchain-{spec.toolchain_prefix.rstrip('-')}.cmake"
 
 
-def _dirs(paths: list) -> str:
-    return cmake_list((f"${{CMAKE_CURRENT_SOURCE_DIR}}/{cmake_path(p)}" for p in paths), raw=True)
+def _dirs(paths: list, indent: str = "  ") -> str:
+    return cmake_list((f"${{CMAKE_CURRENT_SOURCE_DIR}}/{cmake_path(p)}" for p in paths), indent,
+                      raw=True)
 
 
 def cmakelists(spec: BuildSpec, sources: ProjectSources, minimum_version: str) -> str:
@@ -82,8 +83,8 @@ def cmakelists(spec: BuildSpec, sources: ProjectSources, minimum_version: str) -
     if script is not None:
         script_path = f"${{CMAKE_CURRENT_SOURCE_DIR}}/{cmake_path(script)}"
         link_script = (
-            f'target_link_options({name} PRIVATE "-T{script_path}")\n'
-            f'set_target_properties({name} PROPERTIES LINK_DEPENDS "{script_path}")\n'
+            f'  target_link_options(${{name}} PRIVATE "-T{script_path}")\n'
+            f'  set_target_properties(${{name}} PROPERTIES LINK_DEPENDS "{script_path}")\n'
         )
     images = ""
     kinds = image_kinds(spec) if cross else []
@@ -100,6 +101,19 @@ def cmakelists(spec: BuildSpec, sources: ProjectSources, minimum_version: str) -
             f'  COMMENT "Making {" and ".join(f"{name}.{kind}" for kind in kinds)}"\n'
             "  VERBATIM)\n"
         )
+    testing_library = ""
+    tests = ""
+    if sources.tests:
+        testing_library = (
+            "\n# The test framework (micro/testing), linked into test programs only.\n"
+            f"add_library(mf_testing OBJECT{cmake_list(cmake_path(p) for p in sources.testing)}"
+            "\n)\ntarget_include_directories(mf_testing PRIVATE ${MF_INCLUDE_DIRS})\n"
+            "mf_compile_settings(mf_testing)\n")
+        tests = "\n# The example's test programs (they print MF-CASE lines and a verdict).\n"
+        for program, paths in sources.tests.items():
+            listed = [cmake_path(p) for p in paths + sources.model_sources]
+            tests += (f"mf_firmware({program}{cmake_list(listed)}\n"
+                      "  $<TARGET_OBJECTS:mf_testing>\n)\n")
     languages = sorted(sources.languages() | {"C"})
     return render("cmake", "CMakeLists.txt.in", {
         "example": name,
@@ -116,15 +130,17 @@ def cmakelists(spec: BuildSpec, sources: ProjectSources, minimum_version: str) -
         "runtime_sources": cmake_list(cmake_path(p) for p in sources.runtime),
         "board_sources": cmake_list(cmake_path(p) for p in sources.board_group),
         "board_include_dirs": _dirs(sources.board_include_dirs),
-        "example_sources": cmake_list(cmake_path(p) for p in sources.example_group),
-        "example_include_dirs": _dirs(sources.example_include_dirs),
-        "example_defines": cmake_list(spec.example_defines),
-        "example_cflags": cmake_list(spec.example_cflags),
+        "testing_library": testing_library,
+        "example_include_dirs": _dirs(sources.example_include_dirs, "    "),
+        "example_defines": cmake_list(spec.example_defines, "    "),
+        "example_cflags": cmake_list(spec.example_cflags, "    "),
         "suffix": ".elf" if cross else "",
-        "ldflags": cmake_list(spec.ldflags),
-        "libs": cmake_list(spec.libs),
+        "ldflags": cmake_list(spec.ldflags, "    "),
+        "libs": cmake_list(spec.libs, "    "),
         "link_script": link_script,
+        "example_sources": cmake_list(cmake_path(p) for p in sources.example_group),
         "images": images,
+        "tests": tests,
     })
 
 

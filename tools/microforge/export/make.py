@@ -3,6 +3,7 @@ and flags as the CMake export and the build)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from .base import Exporter, ExportRequest
@@ -33,13 +34,32 @@ class MakeExporter(Exporter):
         images = "".join(f" $(BUILD_DIR)/$(NAME).{kind}" for kind in image_kinds(spec)) \
             if cross else ""
         script = sources.linker_script
+        suffix = ".elf" if cross else ""
+        test_objects, test_lists, test_rules, test_targets = "", "", "", ""
+        for program, paths in sources.tests.items():
+            var = re.sub(r"[^A-Za-z0-9]", "_", program).upper() + "_OBJECTS"
+            listed = make_list(str(p) for p in paths + sources.model_sources)
+            test_objects += f"{var} := $(call objects,{listed})\n"
+            test_lists += f" $({var})"
+            target = f"$(BUILD_DIR)/{program}{suffix}"
+            test_targets += f" {target}"
+            test_rules += (
+                f"# {program}: a test program (prints MF-CASE lines and a verdict).\n"
+                f"{target}: $({var}) $(BOARD_OBJECTS) $(TESTING_OBJECTS) $(LIB) $(LDSCRIPT)\n"
+                f"\t$(CC) $(LDFLAGS) $(addprefix -T,$(LDSCRIPT)) -o $@ $({var}) "
+                "$(BOARD_OBJECTS) $(TESTING_OBJECTS) $(LIB) $(LDLIBS)\n\n")
         files.add_text("Makefile", render("make", "Makefile.in", {
             "example": spec.example,
             "board": spec.board,
             "description": description(spec),
             "variants": variants(spec),
             "prefix": spec.toolchain_prefix,
-            "suffix": ".elf" if cross else "",
+            "suffix": suffix,
+            "testing_sources": make_list(str(p) for p in sources.testing),
+            "test_objects": test_objects,
+            "test_object_lists": test_lists,
+            "test_rules": test_rules,
+            "tests": test_targets,
             "runtime_sources": make_list(str(p) for p in sources.runtime),
             "board_sources": make_list(str(p) for p in sources.board_group),
             "example_sources": make_list(str(p) for p in sources.example_group),

@@ -37,6 +37,15 @@ class GeneratedFile:
 
 
 @dataclass(frozen=True)
+class TestProgram:
+    """A test program of the example: its own sources (example group) plus micro/testing."""
+
+    name: str
+    sources: tuple[Path, ...]
+    timeout: int = 60
+
+
+@dataclass(frozen=True)
 class BuildSpec:
     """One firmware (board x kernel variants x build type x example) as the build sees it."""
 
@@ -74,6 +83,8 @@ class BuildSpec:
     serial_baud: int = 115200
     memory: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     flash: Mapping[str, Any] = field(default_factory=dict)
+    tests: tuple[TestProgram, ...] = ()
+    testing_sources: tuple[Path, ...] = ()   # micro/testing: linked into test programs only
 
     @property
     def all_defines(self) -> tuple[str, ...]:
@@ -113,6 +124,9 @@ class ProjectSources:
     external_includes: dict[PurePosixPath, set[str]]
     # (including file, name as written, header, found beside the including file)
     include_edges: list[tuple[PurePosixPath, str, PurePosixPath, bool]]
+    # test program name -> its sources (without micro/testing); micro/testing sources
+    tests: dict[str, list[PurePosixPath]] = field(default_factory=dict)
+    testing: list[PurePosixPath] = field(default_factory=list)
 
     @property
     def compiled(self) -> list[PurePosixPath]:
@@ -194,6 +208,9 @@ def map_sources(spec: BuildSpec, bare_metal: bool = True) -> ProjectSources:
     platform = tree(spec.platform_sources)
     board = tree(spec.board_sources) if bare_metal else []
     example = tree(spec.example_sources)
+    tests = {program.name: tree(program.sources) for program in spec.tests}
+    testing = tree(spec.testing_sources) if spec.tests else []
+    test_sources = sorted({p for paths in tests.values() for p in paths} | set(testing))
     model = [MODEL_DIR / item.name for item in spec.generated]
     if len(set(model)) != len(model):
         raise ExportError("the build generates two files with the same name")
@@ -206,7 +223,7 @@ def map_sources(spec: BuildSpec, bare_metal: bool = True) -> ProjectSources:
     example_dirs = dirs(spec.example_include_dirs)
     scan = IncludeScan()
     for group, search in ((runtime, base), (platform + board, board_dirs + base),
-                          (example, example_dirs + base)):
+                          (example + test_sources, example_dirs + base)):
         found = scan_includes([copies[p] for p in group], search)
         scan.headers |= found.headers
         scan.unresolved |= found.unresolved
@@ -254,7 +271,7 @@ def map_sources(spec: BuildSpec, bare_metal: bool = True) -> ProjectSources:
         model=model, headers=headers, include_dirs=project_dirs(base),
         board_include_dirs=project_dirs(board_dirs),
         example_include_dirs=example_project_dirs, linker_scripts=scripts, copies=copies,
-        external_includes=external, include_edges=edges)
+        external_includes=external, include_edges=edges, tests=tests, testing=testing)
 
 
 # --- the adapter -----------------------------------------------------------------------------
@@ -332,6 +349,7 @@ def _assemble(config: Any, example_name: str) -> BuildSpec:
         except RunnerError:
             run_command = ()  # the emulator is not installed here: no run command in exports
 
+    tests = tuple(TestProgram(p.name, tuple(p.sources), p.timeout) for p in example.tests)
     core = sources_in(root / "micro" / "core")
     kernels = [k.path for k in overlay(root, config.variants)]
     return BuildSpec(
@@ -369,4 +387,6 @@ def _assemble(config: Any, example_name: str) -> BuildSpec:
         serial_baud=int(board.serial.get("baud", 115200)) if board.serial else 115200,
         memory=dict(board.memory),
         flash=dict(board.flash),
+        tests=tests,
+        testing_sources=tuple(sources_in(root / "micro" / "testing")),
     )
