@@ -4,7 +4,7 @@
 
 #include "mf_board.h"
 #include "mf_test.h"
-#include "tm_session.h"
+#include "support/tm_session.h"
 
 #define MODEL_CAP 8192
 #define ARENA_CAP 16384

@@ -5,7 +5,7 @@
 
 #include "mf_board.h"
 #include "mf_test.h"
-#include "tm_session.h"
+#include "support/tm_session.h"
 
 #define MODEL_CAP 8192
 
@@ -183,16 +183,17 @@ MF_TEST(arguments_are_checked) {
   MF_EXPECT_STATUS(mf_model_map(NULL, model_buf(), size), MF_ERR_INVALID_ARG);
 }
 
-/* Maps, allocates and invokes; returns the first failing status. */
-static mf_status run_all(const uint8_t *data, size_t size) {
+/* Maps, allocates and invokes; returns the first failing status, or -1
+ * when a failure left no reason. */
+static int run_all(const uint8_t *data, size_t size) {
   tm_session s;
   memset(&s, 0, sizeof s);
   mf_status status = tm_open_bytes(&s, data, size, arena_buf(), 4096);
   if (status == MF_OK) status = mf_interpreter_invoke(&s.it);
   /* every failure leaves a reason */
   if (status != MF_OK && mf_model_error(&s.model)[0] == '\0' && mf_interpreter_error(&s.it)[0] == '\0')
-    return (mf_status)-1;
-  return status;
+    return -1;
+  return (int)status;
 }
 
 MF_TEST(truncations_fail_cleanly) {
@@ -201,9 +202,9 @@ MF_TEST(truncations_fail_cleanly) {
   MF_ASSERT(size > 0u);
   for (size_t len = 0; len < size; len++) {
     memcpy(copy_buf(), model_buf(), len);
-    mf_status status = run_all(copy_buf(), len);
-    if ((int)status == -1) MF_FAIL("length %u: failed without a reason", (unsigned)len);
-    rejected += status != MF_OK;
+    int status = run_all(copy_buf(), len);
+    if (status == -1) MF_FAIL("length %u: failed without a reason", (unsigned)len);
+    rejected += status != (int)MF_OK;
   }
   /* only the trailing alignment padding may go */
   MF_EXPECT(rejected + 16u >= size);
@@ -218,9 +219,9 @@ MF_TEST(byte_flips_fail_cleanly) {
     for (size_t m = 0; m < sizeof masks; m++) {
       memcpy(copy_buf(), model_buf(), size);
       copy_buf()[at] ^= masks[m];
-      mf_status status = run_all(copy_buf(), size);
-      if ((int)status == -1) MF_FAIL("flip %u at %u: failed without a reason", masks[m], (unsigned)at);
-      rejected += status != MF_OK;
+      int status = run_all(copy_buf(), size);
+      if (status == -1) MF_FAIL("flip %u at %u: failed without a reason", masks[m], (unsigned)at);
+      rejected += status != (int)MF_OK;
     }
   }
   MF_EXPECT(rejected > 0u);

@@ -4,7 +4,7 @@
 #include "mf_board.h"
 #include "mf_test.h"
 #include "microforge.h"
-#include "tm_ops.h"
+#include "support/tm_ops.h"
 
 static mf_status nothing(mf_kernel_ctx *ctx) {
   (void)ctx;
