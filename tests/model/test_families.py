@@ -67,3 +67,20 @@ def test_weights_use_the_int8_range():
 def test_bad_dtype():
     with pytest.raises(ValueError, match="int8 or float32"):
         families.autoencoder(np.random.default_rng(0), "int16")
+
+
+def test_random_graph_structure():
+    s = validate_bytes(families.random_graph(np.random.default_rng(4), "float32", nodes=20,
+                                             inputs=3, outputs=2))
+    assert len(s.inputs) == 3 and 1 <= len(s.outputs) <= 2
+    assert len(s.operators) >= 20
+    assert not set(s.inputs) & set(s.outputs)
+    consumers: dict[int, int] = {}
+    for op in s.operators:
+        for t in op.inputs:
+            consumers[t] = consumers.get(t, 0) + 1
+    assert max(consumers.values()) >= 2  # some tensor feeds several ops
+    a = families.random_graph(np.random.default_rng(9), "int8")
+    assert a == families.random_graph(np.random.default_rng(9), "int8")
+    ops = {o.name for o in validate_bytes(a).ops}
+    assert not ops & {"MAXIMUM", "MINIMUM", "CONCATENATION"}  # int8 needs equal quantization

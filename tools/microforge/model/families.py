@@ -37,7 +37,9 @@ CALIBRATION_SAMPLES = 16
 # Op versions as the converter writes them for int8 models (float models use 1).
 _INT8_VERSIONS = {"CONV_2D": 3, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 4, "SOFTMAX": 2,
                   "AVERAGE_POOL_2D": 2, "MAX_POOL_2D": 2, "ADD": 2, "MEAN": 2, "RESHAPE": 1,
-                  "SVDF": 3}
+                  "SVDF": 3, "SUB": 2, "MUL": 2, "MAXIMUM": 2, "MINIMUM": 2, "RELU": 2,
+                  "RELU6": 2, "TANH": 2, "LOGISTIC": 2, "LEAKY_RELU": 2, "HARD_SWISH": 1,
+                  "CONCATENATION": 2}
 
 
 @dataclass
@@ -91,8 +93,8 @@ def _range_quant(values: np.ndarray) -> Quantization:
     """Asymmetric int8 quantization covering the values' range (and 0)."""
     lo = min(float(values.min()), 0.0)
     hi = max(float(values.max()), 0.0)
-    if hi - lo < 1e-6:
-        hi = lo + 1e-6
+    if hi - lo < 1e-2:  # a constant tensor: keep the scale in a sane range
+        hi = lo + 1e-2
     scale = float(np.float32((hi - lo) / 255.0))
     zero_point = int(np.clip(round(-128 - lo / scale), -128, 127))
     return Quantization.per_tensor(scale, zero_point)
@@ -116,8 +118,14 @@ class _Net:
         self.rng = rng
         self.int8 = dtype == "int8"
         self.w = ModelWriter(description=description)
-        calib = rng.uniform(-1, 1, size=(CALIBRATION_SAMPLES, *input_shape[1:]))
-        self.input = self._tensor("input", calib)
+        self.inputs: list[_Value] = []
+        self.input = self.new_input(input_shape)
+
+    def new_input(self, shape: tuple[int, ...]) -> _Value:
+        calib = self.rng.uniform(-1, 1, size=(CALIBRATION_SAMPLES, *shape[1:]))
+        value = self._tensor(f"input{len(self.inputs)}" if self.inputs else "input", calib)
+        self.inputs.append(value)
+        return value
 
     # -- tensors -------------------------------------------------------------
     def _tensor(self, name: str, values: np.ndarray, quant: Quantization | None = None,
@@ -301,8 +309,49 @@ class _Net:
                  {"rank": rank, "activation": activation})
         return out
 
-    def finish(self, output: _Value) -> bytes:
-        self.w.set_io([self.input.index], [output.index])
+    def binary(self, op: str, a: _Value, b: _Value, activation: str = "NONE") -> _Value:
+        """ADD, SUB, MUL (with a fused activation), MAXIMUM, MINIMUM; broadcasting."""
+        fn = {"ADD": np.add, "SUB": np.subtract, "MUL": np.multiply,
+              "MAXIMUM": np.maximum, "MINIMUM": np.minimum}[op]
+        fused = op in ("ADD", "SUB", "MUL")
+        y = fn(a.values, b.values)
+        out = self._tensor(self._name(op), _act(y, activation) if fused else y)
+        self._op(op, [a.index, b.index], [out.index], {"activation": activation} if fused else None)
+        return out
+
+    def unary(self, op: str, x: _Value, alpha: float = 0.2) -> _Value:
+        """RELU, RELU6, TANH, LOGISTIC, LEAKY_RELU, HARD_SWISH."""
+        v = x.values
+        quant = None
+        options = None
+        if op in ("RELU", "RELU6"):
+            y = _act(v, op)
+        elif op == "TANH":
+            y = np.tanh(v)
+            quant = Quantization.per_tensor(1.0 / 128.0, 0)
+        elif op == "LOGISTIC":
+            y = 1.0 / (1.0 + np.exp(-v))
+            quant = Quantization.per_tensor(1.0 / 256.0, -128)
+        elif op == "LEAKY_RELU":
+            y = np.where(v >= 0, v, alpha * v)
+            options = {"alpha": alpha}
+        elif op == "HARD_SWISH":
+            y = v * np.clip(v + 3, 0, 6) / 6
+        else:
+            raise ValueError(f"unsupported unary op {op}")
+        out = self._tensor(self._name(op), y, quant if self.int8 else None)
+        self._op(op, [x.index], [out.index], options)
+        return out
+
+    def concat(self, xs: list[_Value], axis: int) -> _Value:
+        y = np.concatenate([x.values for x in xs], axis=axis)
+        out = self._tensor(self._name("concat"), y)
+        self._op("CONCATENATION", [x.index for x in xs], [out.index], {"axis": axis})
+        return out
+
+    def finish(self, output: _Value | list[_Value]) -> bytes:
+        outputs = output if isinstance(output, list) else [output]
+        self.w.set_io([i.index for i in self.inputs], [o.index for o in outputs])
         return self.w.to_bytes()
 
 
@@ -388,6 +437,63 @@ def svdf_kws(rng: np.random.Generator, dtype: str = "int8", features: int = 40,
         x = net.svdf(x, units, memory, rank=rank)
     x = net.fully_connected(x, classes)
     return net.finish(net.softmax(x))
+
+
+def random_graph(rng: np.random.Generator, dtype: str = "int8", nodes: int = 12,
+                 shape: tuple[int, int, int, int] = (1, 6, 6, 4), inputs: int = 2,
+                 outputs: int = 2) -> bytes:
+    """A random DAG of `nodes` ops over tensors of one NHWC shape: convolutions, pools,
+    elementwise and activation ops, with operands drawn from any earlier tensor (long
+    lifetimes, fan-out), several graph inputs and outputs. For interpreter and memory
+    planner conformance."""
+    net = _Net(rng, dtype, shape, "random graph")
+    pool = [net.input] + [net.new_input(shape) for _ in range(inputs - 1)]
+    used: set[int] = set()
+
+    def pick(other: _Value | None = None) -> _Value:
+        while True:
+            back = min(int(rng.geometric(0.35)) - 1, len(pool) - 1)
+            value = pool[len(pool) - 1 - back]
+            if value is not other or len(pool) == 1:
+                break
+        used.add(value.index)
+        return value
+
+    def pick_two() -> tuple[_Value, _Value]:
+        a = pick()
+        return a, pick(a)
+
+    channels = shape[-1]
+    kinds = ["conv", "depthwise", "binary", "binary", "unary", "pool"]
+    if not net.int8:
+        kinds += ["minmax", "concat"]
+    for _ in range(nodes):
+        kind = kinds[int(rng.integers(len(kinds)))]
+        act = ("NONE", "RELU", "RELU6")[int(rng.integers(3))]
+        if kind == "conv":
+            k = (1, 1) if rng.random() < 0.5 else (3, 3)
+            out = net.conv(pick(), channels, k, activation=act)
+        elif kind == "depthwise":
+            out = net.depthwise(pick(), activation=act)
+        elif kind == "binary":
+            op = ("ADD", "SUB", "MUL")[int(rng.integers(3))]
+            out = net.binary(op, *pick_two(), activation=act)
+        elif kind == "minmax":
+            out = net.binary(("MAXIMUM", "MINIMUM")[int(rng.integers(2))], *pick_two())
+        elif kind == "unary":
+            ops = ("RELU", "RELU6", "TANH", "LOGISTIC", "LEAKY_RELU", "HARD_SWISH")
+            out = net.unary(ops[int(rng.integers(len(ops)))], pick())
+        elif kind == "pool":
+            op = ("AVERAGE_POOL_2D", "MAX_POOL_2D")[int(rng.integers(2))]
+            out = net.pool(pick(), op, (3, 3), 1, padding="SAME")
+        else:
+            out = net.conv(net.concat(list(pick_two()), axis=3), channels, (1, 1),
+                           activation=act)
+        pool.append(out)
+    graph_inputs = {v.index for v in pool[:inputs]}
+    unused = [v for v in pool[inputs:-1] if v.index not in used]
+    extra = [unused[i] for i in rng.permutation(len(unused))[:max(outputs - 1, 0)]]
+    return net.finish([pool[-1], *extra] if pool[-1].index not in graph_inputs else extra)
 
 
 @dataclass(frozen=True)
