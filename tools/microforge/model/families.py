@@ -14,6 +14,8 @@ models out:
 - ``autoencoder``: dense encoder/decoder (anomaly detection), FC + RELU
 - ``svdf_kws``:    SVDF keyword model fed one feature frame per invoke (state
                    kept across invokes), FC, softmax
+- ``random_graph``: a random DAG of conv/pool/elementwise/activation ops with
+                   several inputs and outputs, for interpreter and planner tests
 
 Weights are He-initialised from the given Generator. Activation ranges (hence
 the int8 scales and zero points) come from running the float network in numpy
