@@ -230,3 +230,15 @@ def test_command_line(tmp_path, capsys):
     assert reader.main([str(good), str(bad)]) == 1
     assert "too short" in capsys.readouterr().err
     assert reader.main([]) == 2
+
+
+def test_summary_as_json():
+    import json
+
+    d = json.loads(json.dumps(validate(shared_models_dir() / "person_detect.tflite").as_dict()))
+    assert d["size"] == 300568 and d["operators"] == 31 and d["subgraphs"] == 1
+    assert d["inputs"] == [{"name": d["inputs"][0]["name"], "dtype": "int8",
+                            "shape": [1, 96, 96, 1], "scale": pytest.approx(0.00784313772),
+                            "zero_point": -1}]
+    assert {o["name"]: o["count"] for o in d["ops"]}["CONV_2D"] == 14
+    assert d["peak_live_bytes"] <= d["activation_bytes"]

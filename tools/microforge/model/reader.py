@@ -243,6 +243,26 @@ class ModelSummary:
     def output_tensors(self) -> list[TensorSummary]:
         return [self.tensors[i] for i in self.outputs]
 
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready summary (for build reports)."""
+        def io(t: TensorSummary) -> dict[str, object]:
+            return {"name": t.name, "dtype": t.dtype.name.lower(), "shape": list(t.shape),
+                    "scale": t.scales[0] if t.scales else None,
+                    "zero_point": t.zero_points[0] if t.zero_points else None}
+
+        return {
+            "path": self.path, "size": self.size, "schema_version": self.version,
+            "subgraphs": self.subgraph_count, "tensors": len(self.tensors),
+            "operators": len(self.operators),
+            "ops": [{"name": o.name, "version": o.version, "count": o.count,
+                     "supported": o.supported} for o in self.ops],
+            "inputs": [io(t) for t in self.input_tensors()],
+            "outputs": [io(t) for t in self.output_tensors()],
+            "constant_bytes": self.constant_bytes, "variable_bytes": self.variable_bytes,
+            "activation_bytes": self.activation_bytes, "peak_live_bytes": self.peak_live_bytes,
+            "metadata": list(self.metadata),
+        }
+
     def format(self) -> str:
         def io(t: TensorSummary) -> str:
             q = f" scale={t.scales[0]:.9g} zp={t.zero_points[0]}" if t.scales else ""
