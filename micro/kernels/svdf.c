@@ -122,9 +122,8 @@ static mf_status svdf_prepare(mf_kernel_ctx *ctx) {
       !(oq.scale > 0.0f)) {
     return mf_kernel_error(ctx, "quantization scales must be positive");
   }
-  /* float products and quotients, widened afterwards, as the reference */
-  const float scale_1 = iq.scale * fq.scale / sq.scale;
-  const float scale_2 = sq.scale * tq.scale / oq.scale;
+  const double scale_1 = (double)iq.scale * (double)fq.scale / (double)sq.scale;
+  const double scale_2 = (double)sq.scale * (double)tq.scale / (double)oq.scale;
   if (bias != NULL) {
     mf_quant bq;
     if (mf_input_quant(ctx, SVDF_BIAS, &bq) != MF_OK || bq.channels != 1) {
@@ -138,8 +137,8 @@ static mf_status svdf_prepare(mf_kernel_ctx *ctx) {
   }
   int32_t shift_1;
   int32_t shift_2;
-  if (mf_quantize_multiplier((double)scale_1, &d->feature_multiplier, &shift_1) != MF_OK ||
-      mf_quantize_multiplier((double)scale_2, &d->output_multiplier, &shift_2) != MF_OK ||
+  if (mf_quantize_multiplier(scale_1, &d->feature_multiplier, &shift_1) != MF_OK ||
+      mf_quantize_multiplier(scale_2, &d->output_multiplier, &shift_2) != MF_OK ||
       shift_1 > 31 || shift_2 > 31) {
     return mf_kernel_error(ctx, "effective scales are out of range");
   }
