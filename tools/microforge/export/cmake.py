@@ -48,7 +48,7 @@ class CMakeExporter(Exporter):
         sources = request.sources()
         check_groups(sources)
         files = ProjectFiles()
-        sources.add_to(files)
+        sources.add_to(files, tests=True)
         spec = request.spec
         if spec.toolchain_prefix:
             files.add_text(f"cmake/{toolchain_file(spec)}", render("cmake", "toolchain.cmake.in", {

@@ -47,7 +47,7 @@ class EspIdfExporter(Exporter):
         sources = request.sources()
         files = ProjectFiles()
         runtime_files = set(sources.runtime) | {h for h in sources.headers if in_runtime(h)}
-        main_files = (set(sources.copies) | set(sources.generated_paths())) - runtime_files
+        main_files = (set(sources.copies) | set(sources.model)) - runtime_files - sources.test_only
         add_under(files, sources, RUNTIME_DIR, runtime_files)
         add_under(files, sources, MAIN_DIR, main_files)
         cflags = framework_flags(spec.cflags, spec.cpu_flags)

@@ -29,7 +29,7 @@ class MakeExporter(Exporter):
             if any(c in str(path) for c in " $#%:"):
                 raise ExportError(f"a Makefile cannot name {path} (space, $, #, % or :)")
         files = ProjectFiles()
-        sources.add_to(files)
+        sources.add_to(files, tests=True)
         cross = bool(spec.toolchain_prefix)
         images = "".join(f" $(BUILD_DIR)/$(NAME).{kind}" for kind in image_kinds(spec)) \
             if cross else ""

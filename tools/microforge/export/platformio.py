@@ -113,6 +113,12 @@ class PlatformIOExporter(Exporter):
         if emulated:
             add_emulated_platform(files, emulated)
         files.add_text(LINK_SCRIPT, render("platformio", "link_flags.py.in", {}))
+        tests = False
+        for env in envs:
+            tests |= add_test_files(files, env)
+        if tests:
+            files.add_text("test/test_custom_runner.py",
+                           render("platformio", "test_custom_runner.py.in", {}))
         files.add_text("platformio.ini", render("platformio", "platformio.ini.in", {
             "example": request.spec.example,
             "default_env": request.spec.board,
@@ -162,6 +168,21 @@ def add_env_files(files: ProjectFiles, env: PioEnv) -> None:
         # Objects, not an archive: the vector table and start-up must always be linked.
         "build": {"libArchive": False, "flags": board_dirs},
     }))
+
+
+def add_test_files(files: ProjectFiles, env: PioEnv) -> bool:
+    """test/test_<program>/: a test program's own sources, micro/testing and the model.
+    PlatformIO builds it with the environment's libraries (runtime, board support)."""
+    sources = env.sources
+    for program, paths in sources.tests.items():
+        folder = PurePosixPath("test") / f"test_{program}"
+        beside = {h for h in sources.headers if h.parts[0] == "examples"}
+        wanted = set(paths) | set(sources.testing) | set(sources.model) | beside
+        staging = ProjectFiles()
+        sources.add_to(staging, select=wanted)
+        for path in staging.paths():
+            files.add_bytes(folder / path, staging.content(path))
+    return bool(sources.tests)
 
 
 def env_section(env: PioEnv) -> str:

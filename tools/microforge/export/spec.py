@@ -176,13 +176,25 @@ class ProjectSources:
                 return generated.data
         raise ExportError(f"{path} is not part of the project")
 
+    @property
+    def test_only(self) -> set[PurePosixPath]:
+        """Sources compiled only into test programs (their own files and micro/testing)."""
+        firmware = set(self.compiled)
+        tests = {p for paths in self.tests.values() for p in paths} | set(self.testing)
+        return tests - firmware
+
     def add_to(self, files: ProjectFiles, prefix: str = "",
-               select: Iterable[PurePosixPath] | None = None) -> None:
-        """Copies the tree files and writes the generated ones under `prefix`."""
-        wanted = None if select is None else set(select)
-        for dest in sorted(set(self.copies) | set(self.model)):
-            if wanted is None or dest in wanted:
-                files.add_bytes(f"{prefix}{dest}", self.content(dest))
+               select: Iterable[PurePosixPath] | None = None, tests: bool = False) -> None:
+        """Copies the tree files and writes the generated ones under `prefix`: the firmware's
+        (and with `tests`, the test programs' too), or exactly `select`."""
+        if select is not None:
+            wanted = set(select)
+        else:
+            wanted = set(self.copies) | set(self.model)
+            if not tests:
+                wanted -= self.test_only
+        for dest in sorted(wanted):
+            files.add_bytes(f"{prefix}{dest}", self.content(dest))
 
 
 def map_sources(spec: BuildSpec, bare_metal: bool = True) -> ProjectSources:
@@ -277,8 +289,11 @@ def map_sources(spec: BuildSpec, bare_metal: bool = True) -> ProjectSources:
 # --- the adapter -----------------------------------------------------------------------------
 
 
-def from_config(config: Any, example_name: str) -> BuildSpec:
+def from_config(config: Any, example_name: str, require_support: bool = True) -> BuildSpec:
     """The BuildSpec of `example_name` built for `config` (a microforge.config.Config).
+
+    require_support=False builds the spec even when example.toml does not list the board's
+    arch (tests of boards whose examples are not enabled yet).
 
     Uses the build's own functions when `microforge.build` provides `export_spec`; until then
     it assembles the same lists from the build's public pieces (flags, include dirs, kernel
@@ -288,11 +303,11 @@ def from_config(config: Any, example_name: str) -> BuildSpec:
 
     native = getattr(build, "export_spec", None)
     if native is not None:
-        return native(config, example_name)
-    return _assemble(config, example_name)
+        return native(config, example_name, require_support)
+    return _assemble(config, example_name, require_support)
 
 
-def _assemble(config: Any, example_name: str) -> BuildSpec:
+def _assemble(config: Any, example_name: str, require_support: bool) -> BuildSpec:
     from microforge.build.env import flags, include_dirs
     from microforge.build.model_c import ModelBuildError, c_array, validate
     from microforge.build.tree import sources_in
@@ -306,7 +321,7 @@ def _assemble(config: Any, example_name: str) -> BuildSpec:
     if example_name not in examples:
         raise unknown("example", example_name, examples)
     example = examples[example_name]
-    if not example.supports(board.name, board.arch):
+    if require_support and not example.supports(board.name, board.arch):
         where = ", ".join(example.data["boards"] or example.data["arch"])
         raise ExportError(f'example "{example_name}" does not support board {board.name} '
                           f"({board.arch}); it supports: {where}")
