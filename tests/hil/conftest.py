@@ -31,17 +31,17 @@ FirmwareBuilder = Callable[..., tuple[Path, str]]
 
 @pytest.fixture(scope="session")
 def firmware(tmp_path_factory: pytest.TempPathFactory) -> FirmwareBuilder:
-    """build(board, scenario, image_id=None) -> (elf, image_id); cached per session."""
+    """build(board, scenario) -> (elf, image_id): one build per board and scenario per session,
+    each with its own random image id."""
     out = tmp_path_factory.mktemp("hil-firmware")
-    cache: dict[tuple[str, str, str], Path] = {}
+    cache: dict[tuple[str, str], tuple[Path, str]] = {}
 
-    def build(board: str, scenario: str, image_id: str | None = None) -> tuple[Path, str]:
+    def build(board: str, scenario: str) -> tuple[Path, str]:
         require_tools(board)
-        image_id = image_id or secrets.token_hex(4)
-        key = (board, scenario, image_id)
-        if key not in cache:
-            cache[key] = fwbuild.build(board, scenario, image_id, out)
-        return cache[key], image_id
+        if (board, scenario) not in cache:
+            image_id = secrets.token_hex(4)
+            cache[board, scenario] = (fwbuild.build(board, scenario, image_id, out), image_id)
+        return cache[board, scenario]
 
     return build
 

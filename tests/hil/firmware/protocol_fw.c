@@ -24,7 +24,7 @@
 #define SCENARIO_MISSING_CASE 9
 #define SCENARIO_CHATTY 10
 
-static void put(const char *text) {
+__attribute__((unused)) static void put(const char *text) {
   size_t len = 0;
   while (text[len] != '\0') {
     ++len;

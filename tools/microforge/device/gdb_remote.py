@@ -220,7 +220,18 @@ class GdbRemote:
         if self.running:
             raise GdbRemoteError(f"cannot send {body[:16]!r} while the target runs")
         self._send_packet(body)
-        return self._read_packet(timeout)
+        expects_stop = body.startswith(("?", "c", "s", "vCont"))
+        while True:
+            reply = self._read_packet(timeout)
+            stop = None if expects_stop else parse_stop_reply(reply)
+            if stop is None:
+                return reply
+            # An unsolicited stop notice (QEMU pauses a running guest when a debugger
+            # connects and says so): note it and keep waiting for the real reply.
+            self.last_stop = stop
+            if stop.exited:
+                self._note_exit(stop)
+                raise GdbTargetExited(f"target exited with code {stop.value}", stop.value)
 
     def _note_exit(self, stop: StopReply) -> None:
         self.exit_code = stop.value

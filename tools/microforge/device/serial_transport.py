@@ -56,6 +56,8 @@ class SerialTransport:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def open(self) -> SerialTransport:
+        if self._port is not None:
+            return self  # already open: keep the link (and the board) as they are
         if self._log is None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             self._log = open(self.log_path, "ab", buffering=0)
