@@ -171,7 +171,8 @@ static mf_status svdf_prepare(mf_kernel_ctx *ctx) {
         for (int32_t c = 0; c < N; ++c) dot += (uint32_t)(w[c] * (x[c] - in_zp));               \
         int32_t v = mf_mul_by_quantized_multiplier((int32_t)dot, d->feature_multiplier,         \
                                                    d->feature_shift);                           \
-        *slot = (T)mf_clamp_i32(mf_wrap_add(v, st_zp), T_MIN, T_MAX);                           \
+        /* clamped, then offset by the zero point, wrapping like the reference */           \
+        *slot = (T)(uint32_t)(mf_clamp_i32(v, T_MIN, T_MAX) + st_zp);                           \
       }                                                                                         \
     }                                                                                           \
     for (int32_t b = 0; b < d->batches; ++b) {                                                  \

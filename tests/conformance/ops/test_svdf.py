@@ -30,8 +30,8 @@ def log_uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
     return float(np.float32(np.exp(rng.uniform(np.log(lo), np.log(hi)))))
 
 
-def make_case(rng: np.random.Generator, n: int, variant: str,
-              with_bias: bool = True) -> tuple[Case, bytes]:
+def make_case(rng: np.random.Generator, n: int, variant: str, with_bias: bool = True,
+              state_zero_point: bool = False) -> tuple[Case, bytes]:
     """A streamed case with a bias (zero when `with_bias` is False), and the same model
     without the bias input."""
     batches, size = int(rng.integers(1, 4)), int(rng.integers(1, 25))
@@ -55,8 +55,9 @@ def make_case(rng: np.random.Generator, n: int, variant: str,
         qi = random_quant(rng, "int8", scale_range=(0.005, 0.1))
         qf = Quantization.per_tensor(log_uniform(rng, 1e-3, 2e-2), 0)
         feature_typical = np.sqrt(size) * 74.0 * 74.0 * qi.scales[0] * qf.scales[0]
+        s_zp = int(rng.integers(-40, 41)) if state_zero_point else 0
         qs = Quantization.per_tensor(
-            float(np.float32(feature_typical / (smax / 4) * log_uniform(rng, 0.3, 3.0))), 0)
+            float(np.float32(feature_typical / (smax / 4) * log_uniform(rng, 0.3, 3.0))), s_zp)
         qt = Quantization.per_tensor(log_uniform(rng, 1e-3, 2e-2), 0)
         time_typical = np.sqrt(memory * rank) * smax / 4 * smax / 2 * qs.scales[0] * qt.scales[0]
         o_scale = float(np.float32(time_typical / 64 * log_uniform(rng, 0.3, 3)))
@@ -70,7 +71,7 @@ def make_case(rng: np.random.Generator, n: int, variant: str,
         state = T((batches, filters * memory), sdtype, qs, variable=True)
         out = T((batches, units), "int8", qo)
         inputs = [[random_data(rng, (batches, size), "int8")] for _ in range(STEPS)]
-        params.update(qi=(qi.scales[0], qi.zero_points[0]), qs=qs.scales[0],
+        params.update(qi=(qi.scales[0], qi.zero_points[0]), qs=(qs.scales[0], s_zp),
                       qo=(qo.scales[0], qo.zero_points[0]))
 
     def build(b: T | None) -> bytes:
@@ -85,6 +86,15 @@ def make_case(rng: np.random.Generator, n: int, variant: str,
 def test_svdf(variant: str) -> None:
     rng = seeded(f"svdf_{variant}")
     check_cases([make_case(rng, n, variant)[0] for n in range(CASES)])
+
+
+def test_svdf_int8_state_with_zero_point() -> None:
+    """An int8 state with a non-zero zero point: TFLM starts (and resets) an int8 variable
+    tensor at its zero point, adds the zero point after clamping the new activation
+    (wrapping to int8) and subtracts it in the time reduction."""
+    rng = seeded("svdf_int8_state_zero_point")
+    check_cases([make_case(rng, n, "int8_state", state_zero_point=True)[0]
+                 for n in range(CASES)])
 
 
 @pytest.mark.parametrize("variant", ["float32", "int16_state"])
