@@ -44,12 +44,17 @@ typedef struct conv_data {
  * lies inside [0, size). */
 static inline void tap_range(int32_t origin, int32_t size, int32_t taps, int32_t dilation,
                              int32_t *start, int32_t *end) {
-  int32_t s = 0;
-  if (origin < 0) s = (-origin + dilation - 1) / dilation;
-  int32_t e = 0;
-  if (size > origin) e = (size - origin + dilation - 1) / dilation;
-  *start = s;
-  *end = e < taps ? e : taps;
+  int64_t s = 0;
+  int64_t e = 0;
+  if (dilation == 1) {
+    s = origin < 0 ? -(int64_t)origin : 0;
+    e = (int64_t)size - origin;
+  } else {
+    if (origin < 0) s = (-(int64_t)origin + dilation - 1) / dilation;
+    if (size > origin) e = ((int64_t)size - origin + dilation - 1) / dilation;
+  }
+  *start = (int32_t)(s < taps ? s : taps);
+  *end = (int32_t)(e < 0 ? 0 : (e < taps ? e : taps));
 }
 
 static inline int32_t dot_s8(const int8_t *x, const int8_t *f, int32_t n) {

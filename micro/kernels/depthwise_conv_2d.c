@@ -40,12 +40,17 @@ typedef struct dw_data {
 
 static inline void tap_range(int32_t origin, int32_t size, int32_t taps, int32_t dilation,
                              int32_t *start, int32_t *end) {
-  int32_t s = 0;
-  if (origin < 0) s = (-origin + dilation - 1) / dilation;
-  int32_t e = 0;
-  if (size > origin) e = (size - origin + dilation - 1) / dilation;
-  *start = s;
-  *end = e < taps ? e : taps;
+  int64_t s = 0;
+  int64_t e = 0;
+  if (dilation == 1) {
+    s = origin < 0 ? -(int64_t)origin : 0;
+    e = (int64_t)size - origin;
+  } else {
+    if (origin < 0) s = (-(int64_t)origin + dilation - 1) / dilation;
+    if (size > origin) e = ((int64_t)size - origin + dilation - 1) / dilation;
+  }
+  *start = (int32_t)(s < taps ? s : taps);
+  *end = (int32_t)(e < 0 ? 0 : (e < taps ? e : taps));
 }
 
 static void dw_compute_bias_sums(const dw_data *d, const int8_t *filter, const int32_t *bias) {
