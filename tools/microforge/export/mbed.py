@@ -13,6 +13,7 @@ sources and linker script stay out; the portable platform hooks stay in.
 from __future__ import annotations
 
 from .base import Exporter, ExportRequest, Option
+from .cmake import _dirs
 from .esp import framework_flags
 from .templates import cmake_list, json_text, render
 from .writer import ExportError, ProjectFiles
@@ -45,14 +46,18 @@ class MbedExporter(Exporter):
         variants = ", ".join(spec.kernel_variants) or "reference"
         files.add_text(GLUE, render("mbed", "mf_board_mbed.cpp.in", {
             "board": spec.board, "mbed_target": target}))
+        runtime = set(sources.runtime)
+        app_sources = [str(p) for p in compiled if p not in runtime] + [GLUE]
+        app_dirs = [d for d in sources.all_include_dirs if d not in sources.include_dirs]
         files.add_text("CMakeLists.txt", render("mbed", "CMakeLists.txt.in", {
             "example": spec.example,
             "board": spec.board,
             "mbed_target": target,
-            "sources": cmake_list([*(str(p) for p in compiled), GLUE]),
-            "include_dirs": cmake_list(
-                (f"${{CMAKE_CURRENT_SOURCE_DIR}}/{d}" for d in sources.all_include_dirs),
-                raw=True),
+            "variants": variants,
+            "runtime_sources": cmake_list(str(p) for p in sources.runtime),
+            "include_dirs": _dirs(sources.include_dirs),
+            "sources": cmake_list(app_sources),
+            "example_include_dirs": _dirs(app_dirs),
             "cflags": cmake_list(framework_flags(spec.all_cflags, spec.cpu_flags)),
         }))
         files.add_text("mbed_app.json", json_text({
