@@ -42,8 +42,11 @@ typedef struct mf_host {
 
 static size_t align_up(size_t n) { return (n + MF_HOST_ALIGN - 1u) & ~(size_t)(MF_HOST_ALIGN - 1u); }
 
+/* 0 when the sizes would overflow. */
 static size_t state_size(size_t model_size, size_t arena_size, uint32_t profile_capacity,
                          size_t *model_at, size_t *arena_at, size_t *profile_at) {
+  const size_t limit = SIZE_MAX / 4u;
+  if (model_size > limit || arena_size > limit) return 0;
   size_t at = align_up(sizeof(mf_host));
   *model_at = at;
   at = align_up(at + model_size);
@@ -53,6 +56,7 @@ static size_t state_size(size_t model_size, size_t arena_size, uint32_t profile_
   return at + (size_t)profile_capacity * sizeof(mf_profile_entry);
 }
 
+/* Bytes of the caller's block; 0 when the sizes are too large. */
 size_t mf_host_state_size(size_t model_size, size_t arena_size, uint32_t profile_capacity) {
   size_t m, a, p;
   return state_size(model_size, arena_size, profile_capacity, &m, &a, &p);
@@ -64,7 +68,7 @@ int mf_host_open(void *state, size_t size, const void *model, size_t model_size,
   size_t model_at, arena_at, profile_at;
   size_t needed = state_size(model_size, arena_size, profile_capacity, &model_at, &arena_at,
                              &profile_at);
-  if (size < needed || size < sizeof(mf_host)) return MF_ERR_INVALID_ARG;
+  if (needed == 0 || size < needed || size < sizeof(mf_host)) return MF_ERR_INVALID_ARG;
   mf_host *h = (mf_host *)state;
   memset(h, 0, sizeof *h);
   uint8_t *base = (uint8_t *)state;

@@ -181,3 +181,12 @@ def test_run_model_errors(run_model, tmp_path):
     for bad in (["-n"], ["-x", "1"], ["-a", "lots"], []):
         proc = _run([run_model, *([hello] if bad else []), *bad])
         assert proc.returncode == 2 and "usage" in proc.stderr
+
+
+def test_arena_limits(runtime):
+    with pytest.raises(ValueError, match="arena_size"):
+        runtime.interpreter(_hello(), arena_size=2**40)
+    with pytest.raises(ValueError, match="arena_size"):
+        runtime.interpreter(_hello(), arena_size=-1)
+    with pytest.raises(ArenaTooSmallError, match="arena too small"):
+        runtime.interpreter(_hello(), arena_size=0)

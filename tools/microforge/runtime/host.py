@@ -146,12 +146,16 @@ class Interpreter:
 
     def __init__(self, runtime: HostRuntime, model: bytes, arena_size: int,
                  profile_capacity: int = 0) -> None:
-        if arena_size < 0:
-            raise ValueError("arena_size must be >= 0")
+        if not 0 <= arena_size <= MAX_ARENA:
+            raise ValueError(f"arena_size must be in 0..{MAX_ARENA}, got {arena_size}")
+        if not 0 <= profile_capacity < 2**32:
+            raise ValueError(f"profile_capacity {profile_capacity} out of range")
         self.runtime = runtime
         self._lib = runtime.lib
         model = bytes(model)
         size = self._lib.mf_host_state_size(len(model), arena_size, profile_capacity)
+        if size == 0:
+            raise ValueError("model or arena too large")
         self._block = ctypes.create_string_buffer(size + 16)
         self._state = ctypes.c_void_p((ctypes.addressof(self._block) + 15) & ~15)
         status = self._lib.mf_host_open(self._state, size, model, len(model), arena_size,
