@@ -10,6 +10,7 @@ import subprocess
 import sys
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from microforge import ROOT
@@ -21,6 +22,7 @@ IGNORED = shutil.ignore_patterns("gen", "__pycache__", "*.egg-info", ".pytest_ca
                                  ".sconsign*")
 BUILD_TIMEOUT_S = 600
 RUN_TIMEOUT_S = 60
+COMPILE_TIMEOUT_S = 120
 
 
 @dataclasses.dataclass
@@ -114,3 +116,19 @@ def environ(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(extra)
     return env
+
+
+def compile_all(sources: list[Path], flags: list[str], work: Path,
+                compiler: str = "arm-none-eabi-gcc") -> None:
+    """Compiles every source to an object (in parallel, two at a time)."""
+    require_tools(compiler)
+    work.mkdir(parents=True, exist_ok=True)
+
+    def one(index_source: tuple[int, Path]) -> None:
+        index, source = index_source
+        run([compiler, *flags, "-c", source, "-o", work / f"{index}.o"], cwd=work,
+            timeout=COMPILE_TIMEOUT_S)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(one, enumerate(sources)))
+    assert len(list(work.glob("*.o"))) == len(sources)

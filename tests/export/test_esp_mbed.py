@@ -14,37 +14,19 @@ from __future__ import annotations
 
 import json
 import re
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
 import pytest
-from export_support import offering, require_tools, run, spec_anyway, spec_for
+from export_support import compile_all, offering, spec_anyway, spec_for
 from microforge.export import BuildSpec, write_project
 from recorders import Call, keyword_lists, record_idf, record_mbed
 
 #: Cortex-M4F with hard float: the stand-in core for Xtensa.
 STAND_IN_CPU = ("-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard")
-COMPILE_TIMEOUT_S = 120
 
 
 def rel(spec: BuildSpec, paths) -> list[str]:
     return [Path(p).resolve().relative_to(spec.root.resolve()).as_posix() for p in paths]
-
-
-def compile_all(sources: list[Path], flags: list[str], work: Path,
-                compiler: str = "arm-none-eabi-gcc") -> None:
-    """Compiles every source to an object (in parallel, two at a time)."""
-    require_tools(compiler)
-    work.mkdir(parents=True, exist_ok=True)
-
-    def one(index_source: tuple[int, Path]) -> None:
-        index, source = index_source
-        run([compiler, *flags, "-c", source, "-o", work / f"{index}.o"], cwd=work,
-            timeout=COMPILE_TIMEOUT_S)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(one, enumerate(sources)))
-    assert len(list(work.glob("*.o"))) == len(sources)
 
 
 def without_cpu(spec: BuildSpec, flags) -> list[str]:
