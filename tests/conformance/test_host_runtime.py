@@ -190,3 +190,44 @@ def test_arena_limits(runtime):
         runtime.interpreter(_hello(), arena_size=-1)
     with pytest.raises(ArenaTooSmallError, match="arena too small"):
         runtime.interpreter(_hello(), arena_size=0)
+
+
+@pytest.fixture(scope="module")
+def run_model_asan():
+    return build_run_model(sanitize=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["hello_world_int8", "hello_world_float",
+                                  "micro_speech_quantized", "magic_wand", "person_detect"])
+def test_shared_models_run_clean_under_sanitizers(run_model_asan, tmp_path, name):
+    """Whole models through run_model built with ASan and UBSan: no report, golden output."""
+    golden = shared_models_dir() / "golden"
+    x = np.load(golden / f"{name}.rand.input.npy")
+    want = np.load(golden / f"{name}.rand.output.npy")
+    (tmp_path / "in.bin").write_bytes(x.tobytes())
+    proc = _run([run_model_asan, shared_models_dir() / f"{name}.tflite", "-n", 2,
+                 "-i", tmp_path / "in.bin", "-o", tmp_path / "out.bin"])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "runtime error" not in proc.stderr and "AddressSanitizer" not in proc.stderr
+    got = np.frombuffer((tmp_path / "out.bin").read_bytes(), want.dtype).reshape(want.shape)
+    if want.dtype.kind == "f":
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    else:
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.slow
+def test_damaged_models_fail_cleanly_under_sanitizers(run_model_asan, tmp_path):
+    data = (shared_models_dir() / "micro_speech_quantized.tflite").read_bytes()
+    rng = seeded("asan_damage")
+    for n in range(12):
+        damaged = bytearray(data[: int(rng.integers(8, len(data)))] if n % 2 else data)
+        for pos in rng.integers(0, len(damaged), size=4):
+            damaged[pos] ^= int(rng.integers(1, 256))
+        path = tmp_path / f"damaged{n}.tflite"
+        path.write_bytes(bytes(damaged))
+        proc = _run([run_model_asan, path])
+        assert proc.returncode in (0, 1), proc.stderr[-3000:]
+        assert "runtime error" not in proc.stderr and "AddressSanitizer" not in proc.stderr, \
+            proc.stderr[-3000:]

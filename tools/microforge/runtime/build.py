@@ -178,11 +178,15 @@ def build_host_library(root: Path = ROOT, extra_cflags: tuple[str, ...] = ()) ->
                   ("-shared", "-Wl,--no-undefined"), "libmicroforge", ".so")
 
 
-def build_run_model(root: Path = ROOT, profile: bool = False) -> Path:
+SANITIZE = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g")
+
+
+def build_run_model(root: Path = ROOT, profile: bool = False, sanitize: bool = False) -> Path:
     """The host run_model program (without MF_PROFILE by default, for clean instruction
-    counts under callgrind)."""
-    cflags = (*CFLAGS, *(("-DMF_PROFILE",) if profile else ()))
-    return _build(root, RUN_MODEL_RUNNER_SOURCES, cflags, (), "run_model", "")
+    counts under callgrind; with `sanitize`, under ASan and UBSan)."""
+    cflags = (*CFLAGS, *(("-DMF_PROFILE",) if profile else ()), *(SANITIZE if sanitize else ()))
+    return _build(root, RUN_MODEL_RUNNER_SOURCES, cflags, SANITIZE if sanitize else (),
+                  "run_model_asan" if sanitize else "run_model", "")
 
 
 SCONS_TIMEOUT_S = 600
