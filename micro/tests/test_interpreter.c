@@ -55,7 +55,7 @@ static tm_graph *chain(test_graph *tg, uint32_t n, const uint32_t *scratch,
   }
   tg->inputs[0] = 0;
   tg->outputs[0] = (int32_t)n;
-  tg->graph = (tm_graph){tg->tensors, n + 1u, tg->ops, n, tg->inputs, 1, tg->outputs, 1, NULL};
+  tg->graph = (tm_graph){tg->tensors, n + 1u, tg->ops, n, tg->inputs, 1, tg->outputs, 1, NULL, 0};
   return &tg->graph;
 }
 

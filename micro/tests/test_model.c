@@ -51,7 +51,7 @@ static tm_graph *small(small_graph *sg) {
   sg->ops[1].n_in = 1, sg->ops[1].in[0] = 1, sg->ops[1].out[0] = 3;
   sg->inputs[0] = 0;
   sg->outputs[0] = 3;
-  sg->graph = (tm_graph){sg->tensors, 4, sg->ops, 2, sg->inputs, 1, sg->outputs, 1, NULL};
+  sg->graph = (tm_graph){sg->tensors, 4, sg->ops, 2, sg->inputs, 1, sg->outputs, 1, NULL, 0};
   return &sg->graph;
 }
 
@@ -74,6 +74,28 @@ MF_TEST(valid_model_maps_and_runs) {
   MF_EXPECT_EQ_UINT(s.model.operator_count, 2);
   MF_EXPECT_STR_EQ(mf_model_error(&s.model), "");
   MF_EXPECT_STATUS(mf_interpreter_invoke(&s.it), MF_OK);
+}
+
+/* Buffer.offset/size: constant data after the flatbuffer. */
+MF_TEST(external_buffers) {
+  static small_graph sg;
+  tm_graph *g = small(&sg);
+  g->external_buffers = 1;
+  tm_session s;
+  MF_ASSERT_STATUS(tm_open(&s, g, model_buf(), MODEL_CAP, arena_buf(), 4096), MF_OK);
+  mf_tensor_info in, out, weights;
+  MF_ASSERT_STATUS(mf_interpreter_tensor(&s.it, 2, &weights), MF_OK);
+  MF_EXPECT((const uint8_t *)weights.data >= model_buf() + s.model_size - 16u);
+  MF_ASSERT_STATUS(mf_interpreter_input(&s.it, 0, &in), MF_OK);
+  memset(in.data, 0, in.bytes);
+  MF_ASSERT_STATUS(mf_interpreter_invoke(&s.it), MF_OK);
+  MF_ASSERT_STATUS(mf_interpreter_output(&s.it, 0, &out), MF_OK);
+  static const int8_t expected[4] = {3, 4, 5, 6}; /* 2 + weights */
+  MF_EXPECT(memcmp(out.data, expected, 4) == 0);
+  /* without the appended data the offset points outside the model */
+  mf_model model;
+  MF_EXPECT_STATUS(mf_model_map(&model, model_buf(), s.model_size - 16u), MF_ERR_MODEL_INVALID);
+  MF_EXPECT_STR_EQ(mf_model_error(&model), "buffer 1: offset/size out of bounds");
 }
 
 MF_TEST(graph_order_is_checked) {
@@ -230,7 +252,8 @@ MF_TEST(byte_flips_fail_cleanly) {
 int main(void) {
   mf_board_init();
   static const mf_test_case cases[] = {
-      MF_TEST_CASE(valid_model_maps_and_runs), MF_TEST_CASE(graph_order_is_checked),
+      MF_TEST_CASE(valid_model_maps_and_runs), MF_TEST_CASE(external_buffers),
+      MF_TEST_CASE(graph_order_is_checked),
       MF_TEST_CASE(indices_are_checked),       MF_TEST_CASE(shapes_and_dtypes_are_checked),
       MF_TEST_CASE(quantization_is_checked),   MF_TEST_CASE(arguments_are_checked),
       MF_TEST_CASE(truncations_fail_cleanly),  MF_TEST_CASE(byte_flips_fail_cleanly)};

@@ -157,7 +157,7 @@ MF_TEST(chain_reuses_memory) {
     ops[i].out[0] = i + 1;
   }
   static const int32_t in[] = {0}, out[] = {3};
-  tm_graph g = {tensors, 4, ops, 3, in, 1, out, 1, NULL};
+  tm_graph g = {tensors, 4, ops, 3, in, 1, out, 1, NULL, 0};
   tm_session s;
   MF_ASSERT_STATUS(tm_open(&s, &g, model_buf(), MODEL_CAP, arena_buf(), ARENA_CAP), MF_OK);
   MF_EXPECT_EQ_UINT(s.it.head, 128);
@@ -177,7 +177,7 @@ MF_TEST(skip_connection_and_scratch) {
   ops[1].n_in = 1, ops[1].in[0] = 1, ops[1].n_out = 1, ops[1].out[0] = 2;
   ops[2].n_in = 2, ops[2].in[0] = 1, ops[2].in[1] = 2, ops[2].n_out = 1, ops[2].out[0] = 3;
   static const int32_t in[] = {0}, out[] = {3};
-  tm_graph g = {tensors, 4, ops, 3, in, 1, out, 1, NULL};
+  tm_graph g = {tensors, 4, ops, 3, in, 1, out, 1, NULL, 0};
   tm_session s;
   MF_ASSERT_STATUS(tm_open(&s, &g, model_buf(), MODEL_CAP, arena_buf(), ARENA_CAP), MF_OK);
   /* node 1 holds A (64), B (32) and its 100 scratch bytes */
@@ -196,7 +196,7 @@ MF_TEST(offline_offsets_are_honoured) {
   ops[0].n_in = 1, ops[0].in[0] = 0, ops[0].n_out = 1, ops[0].out[0] = 1;
   ops[1].n_in = 1, ops[1].in[0] = 1, ops[1].n_out = 1, ops[1].out[0] = 2;
   static const int32_t in[] = {0}, out[] = {2}, offline[] = {256, -1, 64};
-  tm_graph g = {tensors, 3, ops, 2, in, 1, out, 1, offline};
+  tm_graph g = {tensors, 3, ops, 2, in, 1, out, 1, offline, 0};
   tm_session s;
   MF_ASSERT_STATUS(tm_open(&s, &g, model_buf(), MODEL_CAP, arena_buf(), ARENA_CAP), MF_OK);
   mf_tensor_info info;
@@ -217,7 +217,7 @@ MF_TEST(misaligned_offline_offset_is_rejected) {
   tm_op ops[1] = {test_op(opts)};
   ops[0].n_in = 1, ops[0].in[0] = 0, ops[0].n_out = 1, ops[0].out[0] = 1;
   static const int32_t in[] = {0}, out[] = {1}, offline[] = {3, -1};
-  tm_graph g = {tensors, 2, ops, 1, in, 1, out, 1, offline};
+  tm_graph g = {tensors, 2, ops, 1, in, 1, out, 1, offline, 0};
   tm_session s;
   MF_EXPECT_STATUS(tm_open(&s, &g, model_buf(), MODEL_CAP, arena_buf(), ARENA_CAP), MF_ERR_MODEL_INVALID);
   MF_EXPECT_STR_CONTAINS(mf_interpreter_error(&s.it), "tensor 0: offline offset 3");

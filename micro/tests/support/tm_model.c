@@ -7,6 +7,8 @@
 
 #include "mf_kernel.h"
 
+#define TM_MAX_EXTERNAL 8
+
 typedef struct tm_buf {
   uint8_t *p;
   size_t cap;
@@ -199,10 +201,16 @@ size_t tm_build(const tm_graph *g, uint8_t *buf, size_t cap) {
   static const uint8_t buffer_widths[] = {4};
   uint32_t data_at;
   link(&b, buffers + 4u, table(&b, 0, buffer_widths, &data_at));
-  uint32_t k = 1;
+  static const uint8_t external_widths[] = {0, 8, 8};
+  uint32_t k = 1, external_at[TM_MAX_EXTERNAL][3], externals = 0;
   for (uint32_t i = 0; i < g->n_tensors; i++) {
     const tm_tensor *t = &g->tensors[i];
     if (t->data == NULL) continue;
+    if (g->external_buffers && externals < TM_MAX_EXTERNAL) {
+      link(&b, buffers + 4u + 4u * k++, table(&b, 3, external_widths, external_at[externals]));
+      external_at[externals++][0] = i;
+      continue;
+    }
     link(&b, buffers + 4u + 4u * k++, table(&b, 1, buffer_widths, &data_at));
     link(&b, data_at, vector(&b, t->data, t->data_size, 1, 16));
   }
@@ -221,6 +229,16 @@ size_t tm_build(const tm_graph *g, uint8_t *buf, size_t cap) {
     link(&b, metadata + 4u, table(&b, 2, meta_widths, mat));
     put32(&b, mat[1], plan_buffer);
     link(&b, mat[0], string(&b, "OfflineMemoryAllocation"));
+  }
+  pad(&b, 16, 0);
+  /* Buffer.offset/size form: the data follows the flatbuffer, 16-aligned. */
+  for (uint32_t e = 0; e < externals; e++) {
+    const tm_tensor *t = &g->tensors[external_at[e][0]];
+    pad(&b, 16, 0);
+    uint32_t at = reserve(&b, t->data_size);
+    put_bytes(&b, at, t->data, t->data_size);
+    put32(&b, external_at[e][1], at);
+    put32(&b, external_at[e][2], t->data_size);
   }
   pad(&b, 16, 0);
   return b.len <= cap ? b.len : 0u;

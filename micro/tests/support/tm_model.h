@@ -61,6 +61,7 @@ typedef struct tm_graph {
   const int32_t *outputs;
   uint32_t n_outputs;
   const int32_t *offline_offsets; /* n_tensors entries (-1: plan online), or NULL */
+  uint8_t external_buffers;       /* constants after the flatbuffer (Buffer.offset/size) */
 } tm_graph;
 
 /* A rank-2 activation of dtype `dt` [a, b]. */
