@@ -13,7 +13,7 @@
  *     fuzz_model [-v] FILE...   prints per file
  *       FILE <path>
  *       MAP <status> <reason>
- *       ALLOC <arena bytes> <status> used=<n> needed=<n> <reason>
+ *       ALLOC <arena bytes> <status> used=<n> needed=<n> head=<planned bytes> <reason>
  *       INVOKE <status> <reason>
  *     and "DONE <files>" at the end. */
 #include <stdio.h>
@@ -64,8 +64,9 @@ static mf_status run_arena(const mf_model *model, const mf_resolver *ops, size_t
   const char *error = mf_interpreter_error(&it);
   check(status == MF_OK || error[0] != '\0', "allocate failed without a reason", mf_status_name(status));
   if (out->report != NULL)
-    fprintf(out->report, "ALLOC %zu %s used=%zu needed=%zu %s\n", size, mf_status_name(status),
-            mf_interpreter_arena_used(&it), mf_interpreter_arena_needed(&it), error);
+    fprintf(out->report, "ALLOC %zu %s used=%zu needed=%zu head=%zu %s\n", size,
+            mf_status_name(status), mf_interpreter_arena_used(&it), mf_interpreter_arena_needed(&it),
+            status == MF_OK ? it.head : (size_t)0, error);
   if (status == MF_ERR_ARENA_TOO_SMALL) {
     size_t needed = mf_interpreter_arena_needed(&it);
     check(needed > size, "need not above the size given", error);

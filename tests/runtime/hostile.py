@@ -82,6 +82,7 @@ class Outcome:
     map_status: str = ""
     map_reason: str = ""
     allocs: list[tuple[int, str, int, int, str]] = field(default_factory=list)
+    heads: list[int] = field(default_factory=list)  # planned bytes of each allocation
     invokes: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -97,7 +98,7 @@ class Outcome:
         return "MF_OK", ""
 
 
-ALLOC = re.compile(r"^ALLOC (\d+) (\S+) used=(\d+) needed=(\d+) ?(.*)$")
+ALLOC = re.compile(r"^ALLOC (\d+) (\S+) used=(\d+) needed=(\d+) head=(\d+) ?(.*)$")
 
 
 def parse_runner(stdout: str) -> tuple[list[Outcome], int | None]:
@@ -111,7 +112,8 @@ def parse_runner(stdout: str) -> tuple[list[Outcome], int | None]:
             outcomes[-1].map_status, outcomes[-1].map_reason = status, reason
         elif m := ALLOC.match(line):
             outcomes[-1].allocs.append((int(m.group(1)), m.group(2), int(m.group(3)),
-                                        int(m.group(4)), m.group(5)))
+                                        int(m.group(4)), m.group(6)))
+            outcomes[-1].heads.append(int(m.group(5)))
         elif line.startswith("INVOKE "):
             status, _, reason = line[7:].partition(" ")
             outcomes[-1].invokes.append((status, reason))

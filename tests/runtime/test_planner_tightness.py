@@ -1,0 +1,95 @@
+"""The planner against TFLM's greedy planner on the shared models: for every model the
+planned (head) bytes are no more than the greedy plan (largest first, each at the lowest
+offset clear of the buffers alive with it), with TFLM's 16-byte alignment and with ours."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import tflite
+
+from .cbuild import CBuild
+from .test_hostile import MODELS, run_files
+
+DTYPE_SIZES = {0: 4, 1: 2, 2: 4, 3: 1, 4: 8, 6: 1, 7: 2, 9: 1, 10: 8}
+
+
+def lifetimes(data: bytes) -> list[tuple[int, int, int, int]]:
+    """(tensor, bytes, first node, last node) of every tensor the planner places."""
+    model = tflite.Model.GetRootAsModel(data, 0)
+    sg = model.Subgraphs(0)
+    n_ops = sg.OperatorsLength()
+    end = max(n_ops - 1, 0)
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for t in sg.InputsAsNumpy():
+        first[int(t)] = 0
+        last[int(t)] = 0
+    for j in range(n_ops):
+        op = sg.Operators(j)
+        for t in list(op.InputsAsNumpy()) + list(op.OutputsAsNumpy()):
+            t = int(t)
+            if t < 0:
+                continue
+            first.setdefault(t, j)
+            last[t] = j
+    for t in sg.OutputsAsNumpy():
+        first.setdefault(int(t), end)
+        last[int(t)] = end
+    out = []
+    for t in sorted(first):
+        tensor = sg.Tensors(t)
+        if model.Buffers(tensor.Buffer()).DataLength() > 0 or tensor.IsVariable():
+            continue
+        count = 1
+        for d in tensor.ShapeAsNumpy() if tensor.ShapeLength() else []:
+            count *= int(d)
+        out.append((t, count * DTYPE_SIZES[tensor.Type()], first[t], last[t]))
+    return out
+
+
+def greedy_head(buffers: list[tuple[int, int, int, int]], align: int) -> int:
+    placed: list[tuple[int, int, int, int]] = []  # offset, size, first, last
+    head = 0
+    order = sorted(buffers, key=lambda b: -((b[1] + align - 1) // align * align))
+    for _, size, first, last in order:
+        size = (size + align - 1) // align * align
+        offset = 0
+        moved = True
+        while moved:
+            moved = False
+            for o, s, f, la in placed:
+                if la < first or f > last:
+                    continue
+                if o < offset + size and offset < o + s:
+                    offset = o + s
+                    moved = True
+        placed.append((offset, size, first, last))
+        head = max(head, offset + size)
+    return head
+
+
+@pytest.fixture(scope="module")
+def heads(cbuild: CBuild, shared_models: Path) -> dict[str, int]:
+    runner = cbuild.fuzzer("gcc-san")
+    outcomes = run_files(runner, [shared_models / f"{n}.tflite" for n in MODELS])
+    result = {}
+    for name, o in zip(MODELS, outcomes, strict=True):
+        ok = [h for a, h in zip(o.allocs, o.heads, strict=True) if a[1] == "MF_OK"]
+        assert ok, o
+        result[name] = ok[0]
+    return result
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_not_larger_than_tflm_greedy(heads: dict[str, int], shared_models: Path,
+                                     name: str) -> None:
+    buffers = lifetimes((shared_models / f"{name}.tflite").read_bytes())
+    tflm = greedy_head(buffers, 16)
+    same_alignment = greedy_head(buffers, 8)
+    peak = 0  # no plan can beat the bytes alive at the busiest node
+    for j in range(max(b[3] for b in buffers) + 1):
+        peak = max(peak, sum(b[1] for b in buffers if b[2] <= j <= b[3]))
+    assert peak <= heads[name] <= min(tflm, same_alignment), \
+        f"{name}: ours {heads[name]}, TFLM greedy {tflm} (8-aligned {same_alignment}), peak {peak}"
