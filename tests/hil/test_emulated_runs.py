@@ -9,10 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
+from microforge.device.qemu import EmulatorSpec, QemuMachine
+from microforge.device.serial_transport import SerialTransport
 from microforge.hil.dut import DutTimeout
 from microforge.hil.result import Outcome
 
-from .fwbuild import FIRMWARE
+from .fwbuild import FIRMWARE, load_board
 
 FW_SOURCE = FIRMWARE / "protocol_fw.c"
 
@@ -181,3 +183,15 @@ def test_boards_run_side_by_side(firmware, emulated) -> None:
     assert results["m4-b"].outcome is Outcome.ASSERTION
     assert results["m4-a"].log_path != results["m4-b"].log_path
     assert not re.search(id_b.encode(), Path(results["m4-a"].log_path).read_bytes())
+
+
+def test_kernel_loaded_machine_starts_after_its_console_opens(firmware, tmp_path) -> None:
+    elf, image_id = firmware("qemu_riscv32", "pass")
+    board = load_board("qemu_riscv32")
+    spec = EmulatorSpec.from_board_data(board["emulator"], board["arch"])
+    with QemuMachine(spec, tmp_path, name="rv-kernel", kernel=elf, max_runtime=60) as machine:
+        with SerialTransport(machine.serial_url, log_path=tmp_path / "rv.log") as console:
+            machine.run()
+            assert console.wait_for_eof(20)
+            assert console.received().startswith(f"boot {image_id}\n".encode())
+        assert machine.wait(10) == 0

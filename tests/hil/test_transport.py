@@ -15,10 +15,15 @@ from microforge.device.serial_transport import SerialTransport
 from .wire import WirePeer
 
 
-def test_first_line_is_not_lost(tmp_path: Path) -> None:
-    # The board talks the instant the link is up (as a board does right after reset).
-    peer = WirePeer(lambda conn: conn.sendall(b"FIRST LINE\nsecond\n"))
+def test_output_right_after_open_is_kept(tmp_path: Path) -> None:
+    # Opening a port discards what arrived before it was open (pyserial flushes on open), so
+    # the console is opened before the board is reset; from then on nothing may be lost.
+    def script(conn: socket.socket) -> None:
+        conn.sendall(b"FIRST LINE\nsecond\n")  # the board talks the instant it is reset
+
+    peer = WirePeer(script, talks_first=True)
     with SerialTransport(peer.url, log_path=tmp_path / "c.log") as console:
+        peer.opened.set()
         assert console.wait_for(re.compile(rb"second\n"), 0, timeout=5) is not None
         assert console.received().startswith(b"FIRST LINE\n")
     peer.join()
@@ -27,8 +32,9 @@ def test_first_line_is_not_lost(tmp_path: Path) -> None:
 
 def test_every_byte_value_is_kept_in_order(tmp_path: Path) -> None:
     payload = bytes(range(256)) * 64 + b"\xff\xfe\x00tail"
-    peer = WirePeer(lambda conn: conn.sendall(payload))
+    peer = WirePeer(lambda conn: conn.sendall(payload), talks_first=True)
     with SerialTransport(peer.url, log_path=tmp_path / "c.log") as console:
+        peer.opened.set()
         assert console.wait_for(re.compile(rb"tail"), 0, timeout=5) is not None
         assert console.received() == payload
     peer.join()
@@ -38,8 +44,9 @@ def test_every_byte_value_is_kept_in_order(tmp_path: Path) -> None:
 def test_bytes_before_the_far_end_closes_are_kept(tmp_path: Path) -> None:
     # An emulator writes its last lines and exits at once; nothing may be dropped.
     last = b"".join(b"line %d\n" % i for i in range(500)) + b"~~~ALL TESTS PASSED~~~\n"
-    peer = WirePeer(lambda conn: conn.sendall(last))
+    peer = WirePeer(lambda conn: conn.sendall(last), talks_first=True)
     with SerialTransport(peer.url, log_path=tmp_path / "c.log") as console:
+        peer.opened.set()
         assert console.wait_for_eof(5)
         assert console.eof and console.error
         assert console.received() == last
@@ -54,9 +61,10 @@ def test_log_is_written_while_the_run_goes_on(tmp_path: Path) -> None:
         assert release.wait(5)
         conn.sendall(b"part two\n")
 
-    peer = WirePeer(script)
+    peer = WirePeer(script, talks_first=True)
     log = tmp_path / "c.log"
     with SerialTransport(peer.url, log_path=log) as console:
+        peer.opened.set()
         assert console.wait_for(re.compile(rb"one\n"), 0, 5)
         assert log.read_bytes() == b"part one\n"  # on disk before the run ends
         release.set()
@@ -67,8 +75,9 @@ def test_log_is_written_while_the_run_goes_on(tmp_path: Path) -> None:
 
 def test_waits_are_bounded(tmp_path: Path) -> None:
     hold = threading.Event()
-    peer = WirePeer(lambda conn: hold.wait(5))
+    peer = WirePeer(lambda conn: hold.wait(5), talks_first=True)
     with SerialTransport(peer.url, log_path=tmp_path / "c.log") as console:
+        peer.opened.set()
         started = time.monotonic()
         assert console.wait_for(re.compile(rb"never"), 0, timeout=0.3) is None
         assert not console.wait_for_growth(0, 0.2)
@@ -85,8 +94,9 @@ def test_marks_separate_old_output_from_new(tmp_path: Path) -> None:
         assert go.wait(5)
         conn.sendall(b"MF-SYNC new\n")
 
-    peer = WirePeer(script)
+    peer = WirePeer(script, talks_first=True)
     with SerialTransport(peer.url, log_path=tmp_path / "c.log") as console:
+        peer.opened.set()
         assert console.wait_for(re.compile(rb"old\n"), 0, 5)
         mark = console.mark()
         go.set()
@@ -106,8 +116,9 @@ def test_a_borrowed_port_hands_protocol_bytes_to_the_borrower(tmp_path: Path) ->
         assert conn.recv(4) == b"done"
         conn.sendall(b"app line\n")
 
-    peer = WirePeer(script)
+    peer = WirePeer(script, talks_first=True)
     with SerialTransport(peer.url, log_path=tmp_path / "c.log") as console:
+        peer.opened.set()
         assert console.wait_for(re.compile(rb"before\n"), 0, 5)
         with console.borrowed() as port:
             step.set()

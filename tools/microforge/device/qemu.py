@@ -67,14 +67,15 @@ def _listening_socket() -> socket.socket:
 class QemuMachine:
     """One QEMU process with its console on ``serial_url`` and its gdbstub on ``gdb_port``.
 
-    ``halted=True`` starts the CPU stopped (``-S``) so an image can be programmed through the
-    gdbstub before the first instruction runs. ``kernel`` loads an image directly instead.
+    The CPU starts stopped (``-S``): an image is programmed through the gdbstub (a flasher), or
+    loaded with ``kernel`` and started with ``run()``, in both cases after the console is open.
+    (Opening a pyserial port discards what arrived before, so a guest that ran as soon as the
+    console connected could lose its first bytes.)
     """
 
     spec: EmulatorSpec
     workdir: Path
     name: str = "qemu"
-    halted: bool = True
     kernel: Path | None = None
     max_runtime: float = 600.0
     serial_port: int = 0
@@ -114,8 +115,7 @@ class QemuMachine:
         if spec.icount_shift is not None and "-icount" not in extra:
             extra += ["-icount", f"shift={spec.icount_shift},sleep=off"]
         cmd += extra
-        if self.halted:
-            cmd.append("-S")
+        cmd.append("-S")
         if self.kernel is not None:
             cmd += ["-kernel", str(self.kernel)]
         return cmd
@@ -152,6 +152,19 @@ class QemuMachine:
         self._watchdog.daemon = True
         self._watchdog.start()
         return self
+
+    def run(self, timeout: float = 5.0) -> None:
+        """Start a CPU that waits at reset (after ``kernel`` loading); the console must be open."""
+        from .gdb_remote import GdbRemote, GdbRemoteError
+
+        gdb = GdbRemote(LOOPBACK, self.gdb_port, timeout=timeout)
+        try:
+            gdb.connect()
+            gdb.detach()  # QEMU resumes the guest when its debugger leaves
+        except GdbRemoteError as err:
+            raise EmulatorError(f"{self.name}: cannot start the guest: {err}") from err
+        finally:
+            gdb.close()
 
     def _expire(self) -> None:
         self.stop()
