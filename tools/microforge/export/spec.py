@@ -8,7 +8,7 @@ relative to the tree (so relative includes keep working), generated files go und
 The build compiles three groups with different extras, and exporters that can keep them apart
 do (CMake, Make, PlatformIO):
   runtime  micro/core + kernels            global flags only
-  board    platform hooks + board sources  + board_include_dirs
+  board    start-up, drivers, platform hooks  + board_include_dirs
   example  the example + the model as C    + example_include_dirs, defines and cflags
 """
 
@@ -56,8 +56,10 @@ class BuildSpec:
     cpu: str
     toolchain_prefix: str               # "arm-none-eabi-"; "" for the host compiler
     runtime_sources: tuple[Path, ...]   # micro/core + kernels after the variant overlay
-    platform_sources: tuple[Path, ...]  # mf_platform.h over mf_board.h: every export keeps them
-    board_sources: tuple[Path, ...]     # the board's start-up and drivers (bare-metal exports)
+    board_sources: tuple[Path, ...]     # the board group in build order: start-up, drivers,
+                                        # targets/common/platform.c
+    platform_sources: tuple[Path, ...]  # the part of board_sources every export keeps (the
+                                        # platform hooks); frameworks replace the rest
     example_sources: tuple[Path, ...]
     generated: tuple[GeneratedFile, ...]  # the model as C source and header (example group)
     include_dirs: tuple[Path, ...]        # every group, in search order
@@ -109,8 +111,8 @@ class ProjectSources:
 
     spec: BuildSpec
     runtime: list[PurePosixPath]
-    platform: list[PurePosixPath]
-    board: list[PurePosixPath]
+    platform: list[PurePosixPath]   # the platform hooks (kept by framework exports)
+    board: list[PurePosixPath]      # the board group as compiled: all of it on bare metal
     example: list[PurePosixPath]
     model: list[PurePosixPath]
     headers: list[PurePosixPath]
@@ -130,7 +132,7 @@ class ProjectSources:
 
     @property
     def compiled(self) -> list[PurePosixPath]:
-        return self.runtime + self.platform + self.board + self.example + self.model_sources
+        return self.runtime + self.board + self.example + self.model_sources
 
     @property
     def model_sources(self) -> list[PurePosixPath]:
@@ -142,7 +144,7 @@ class ProjectSources:
 
     @property
     def board_group(self) -> list[PurePosixPath]:
-        return self.platform + self.board
+        return self.board
 
     @property
     def all_include_dirs(self) -> list[PurePosixPath]:
@@ -218,7 +220,9 @@ def map_sources(spec: BuildSpec, bare_metal: bool = True) -> ProjectSources:
 
     runtime = tree(spec.runtime_sources)
     platform = tree(spec.platform_sources)
-    board = tree(spec.board_sources) if bare_metal else []
+    board = tree(spec.board_sources) if bare_metal else list(platform)
+    if bare_metal and not set(platform) <= set(board):
+        raise ExportError("the platform sources must be part of the board sources")
     example = tree(spec.example_sources)
     tests = {program.name: tree(program.sources) for program in spec.tests}
     testing = tree(spec.testing_sources) if spec.tests else []
@@ -234,7 +238,7 @@ def map_sources(spec: BuildSpec, bare_metal: bool = True) -> ProjectSources:
     board_dirs = dirs(spec.board_include_dirs)
     example_dirs = dirs(spec.example_include_dirs)
     scan = IncludeScan()
-    for group, search in ((runtime, base), (platform + board, board_dirs + base),
+    for group, search in ((runtime, base), (board, board_dirs + base),
                           (example + test_sources, example_dirs + base)):
         found = scan_includes([copies[p] for p in group], search)
         scan.headers |= found.headers
@@ -308,10 +312,10 @@ def from_config(config: Any, example_name: str, require_support: bool = True) ->
 
 
 def _assemble(config: Any, example_name: str, require_support: bool) -> BuildSpec:
+    from microforge.build import plan
     from microforge.build.env import flags, include_dirs
     from microforge.build.model_c import ModelBuildError, c_array, validate
-    from microforge.build.tree import sources_in
-    from microforge.config import load_examples, overlay
+    from microforge.config import load_examples
     from microforge.config.errors import unknown
     from microforge.config.toolchain import cpu_flags
 
@@ -329,13 +333,8 @@ def _assemble(config: Any, example_name: str, require_support: bool) -> BuildSpe
     found = flags(config)
     cpu = tuple(cpu_flags(config.toolchain.flag_style, config.cpu, config.fpu,
                           config.float_abi, config.abi))
-    common_root = root / "targets" / "common"
-    board_dirs = [board.folder] + [board.folder / d for d in board.include_dirs]
-    board_sources = [board.folder / s for s in board.sources]
-    for name in board.common:
-        board_dirs += [common_root / name, common_root / name / "include"]
-        board_sources += sources_in(common_root / name)
-    platform = [common_root / "platform.c"] if (common_root / "platform.c").is_file() else []
+    board_sources, board_dirs = plan.board_sources(config)
+    platform = [p for p in board_sources if p == root / "targets" / "common" / "platform.c"]
 
     generated: list[GeneratedFile] = []
     model = config.model_override or example.model
@@ -365,8 +364,6 @@ def _assemble(config: Any, example_name: str, require_support: bool) -> BuildSpe
             run_command = ()  # the emulator is not installed here: no run command in exports
 
     tests = tuple(TestProgram(p.name, tuple(p.sources), p.timeout) for p in example.tests)
-    core = sources_in(root / "micro" / "core")
-    kernels = [k.path for k in overlay(root, config.variants)]
     return BuildSpec(
         root=root,
         board=board.name,
@@ -374,7 +371,7 @@ def _assemble(config: Any, example_name: str, require_support: bool) -> BuildSpe
         arch=board.arch,
         cpu=config.cpu,
         toolchain_prefix=config.toolchain.prefix,
-        runtime_sources=tuple(core + kernels),
+        runtime_sources=tuple(plan.runtime_sources(config)),
         platform_sources=tuple(platform),
         board_sources=tuple(board_sources),
         example_sources=tuple(example.sources),
@@ -387,7 +384,7 @@ def _assemble(config: Any, example_name: str, require_support: bool) -> BuildSpe
         ldflags=tuple(found["ldflags"]),
         libs=tuple(dict.fromkeys([*board.libs, *example.data.get("libs", [])])),
         linker_script=board.folder / board.linker_script if board.linker_script else None,
-        board_include_dirs=tuple(d for d in board_dirs if d.is_dir()),
+        board_include_dirs=tuple(board_dirs),
         example_include_dirs=(example.folder,),
         example_defines=tuple(example.data["defines"]),
         example_cflags=tuple(example.data["cflags"]),
@@ -403,5 +400,5 @@ def _assemble(config: Any, example_name: str, require_support: bool) -> BuildSpe
         memory=dict(board.memory),
         flash=dict(board.flash),
         tests=tests,
-        testing_sources=tuple(sources_in(root / "micro" / "testing")),
+        testing_sources=tuple(plan.testing_sources(root)),
     )
