@@ -263,6 +263,37 @@ static mf_status conv_prepare(mf_kernel_ctx *ctx) {
   return MF_OK;
 }
 
+/* Four output channels oc..oc+3 of one output position whose filter window
+ * lies inside the image, filter rows being contiguous runs of `run` values. */
+static inline void conv_block4_int8(const conv_data *d, const int8_t *x_row, size_t row_step,
+                                    const int8_t *f0, size_t filter_step, int32_t run,
+                                    int32_t oc, int8_t *out) {
+  const int8_t *f1 = f0 + filter_step;
+  const int8_t *f2 = f1 + filter_step;
+  const int8_t *f3 = f2 + filter_step;
+  uint32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  for (int32_t fy = 0; fy < d->filter_h; ++fy, x_row += row_step) {
+    for (int32_t i = 0; i < run; ++i) {
+      const int32_t x = x_row[i];
+      a0 += (uint32_t)(x * f0[i]);
+      a1 += (uint32_t)(x * f1[i]);
+      a2 += (uint32_t)(x * f2[i]);
+      a3 += (uint32_t)(x * f3[i]);
+    }
+    f0 += run;
+    f1 += run;
+    f2 += run;
+    f3 += run;
+  }
+  const uint32_t acc[4] = {a0, a1, a2, a3};
+  for (int k = 0; k < 4; ++k) {
+    const int32_t c = oc + k;
+    const int32_t v = mf_mul_by_quantized_multiplier(
+        (int32_t)(acc[k] + (uint32_t)d->bias_sums[c]), d->multipliers[c], d->shifts[c]);
+    out[k] = (int8_t)mf_clamp_i32(mf_wrap_add(v, d->output_offset), d->act_min, d->act_max);
+  }
+}
+
 static void conv_eval_int8(const conv_data *d, const int8_t *input, const int8_t *filter,
                            const int32_t *bias, int8_t *out) {
   const int32_t H = d->in_h, W = d->in_w, C = d->in_c;
@@ -295,7 +326,16 @@ static void conv_eval_int8(const conv_data *d, const int8_t *input, const int8_t
         int32_t group_base = 0;
         int32_t group_left = d->per_group;
         const int8_t *f_oc = filter + ((size_t)fy0 * FW + fx0) * FC;
-        for (int32_t oc = 0; oc < OC; ++oc) {
+        int32_t oc = 0;
+        if (full && merge) { /* whole window, one group: four channels share input loads */
+          for (; oc + 4 <= OC; oc += 4) {
+            conv_block4_int8(d, x_start, row_step, f_oc, filter_step, run, oc, out);
+            out += 4;
+            f_oc += 4 * filter_step;
+          }
+          group_left -= oc;
+        }
+        for (; oc < OC; ++oc) {
           int32_t acc = 0;
           int32_t fsum = 0;
           const int8_t *x_row = x_start + group_base;

@@ -272,6 +272,89 @@ static inline void dw_window_at(const dw_data *d, int32_t fy0, int32_t fy1, int3
   }
 }
 
+/* Adds the bias (or the bias sums inside the image), requantizes and stores
+ * channels oc..oc+3. */
+static inline void dw_finish4_int8(const dw_data *d, int full, const uint32_t *acc,
+                                   const int32_t *bias, int32_t oc, int8_t *out) {
+  for (int k = 0; k < 4; ++k) {
+    const int32_t c = oc + k;
+    uint32_t total = acc[k];
+    if (full) {
+      total += (uint32_t)d->bias_sums[c];
+    } else if (bias != NULL) {
+      total += (uint32_t)bias[c];
+    }
+    const int32_t v =
+        mf_mul_by_quantized_multiplier((int32_t)total, d->multipliers[c], d->shifts[c]);
+    out[k] = (int8_t)mf_clamp_i32(mf_wrap_add(v, d->output_offset), d->act_min, d->act_max);
+  }
+}
+
+/* Channels oc..oc+3 (depth multiplier 1) of one output position. Inside the
+ * image the input offset comes from the bias sums, at the borders it is
+ * added to every tap. */
+static inline void dw_block4_int8(const dw_data *d, const dw_window *w, const int8_t *x_c,
+                                  const int8_t *f_c, const int32_t *bias, int32_t oc,
+                                  int8_t *out) {
+  const size_t x_col = (size_t)d->dilation_w * d->in_c;
+  const size_t x_row = (size_t)d->dilation_h * d->in_w * d->in_c;
+  const size_t f_row = (size_t)d->filter_w * d->out_c;
+  const size_t f_col = (size_t)d->out_c;
+  const int32_t rows = w->fy1 - w->fy0;
+  const int32_t cols = w->fx1 - w->fx0;
+  const int32_t xo = d->input_offset;
+  uint32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  for (int32_t y = 0; y < rows; ++y, x_c += x_row, f_c += f_row) {
+    const int8_t *x = x_c;
+    const int8_t *f = f_c;
+    if (w->full) {
+      for (int32_t t = 0; t < cols; ++t, x += x_col, f += f_col) {
+        a0 += (uint32_t)(x[0] * f[0]);
+        a1 += (uint32_t)(x[1] * f[1]);
+        a2 += (uint32_t)(x[2] * f[2]);
+        a3 += (uint32_t)(x[3] * f[3]);
+      }
+    } else {
+      for (int32_t t = 0; t < cols; ++t, x += x_col, f += f_col) {
+        a0 += (uint32_t)((x[0] + xo) * f[0]);
+        a1 += (uint32_t)((x[1] + xo) * f[1]);
+        a2 += (uint32_t)((x[2] + xo) * f[2]);
+        a3 += (uint32_t)((x[3] + xo) * f[3]);
+      }
+    }
+  }
+  const uint32_t acc[4] = {a0, a1, a2, a3};
+  dw_finish4_int8(d, w->full, acc, bias, oc, out);
+}
+
+/* Outputs oc..oc+3 of one input channel (depth multiplier a multiple of 4):
+ * each input tap is loaded once for four filter values. */
+static inline void dw_block4_shared_int8(const dw_data *d, const dw_window *w,
+                                         const int8_t *x_c, const int8_t *f_c,
+                                         const int32_t *bias, int32_t oc, int8_t *out) {
+  const size_t x_col = (size_t)d->dilation_w * d->in_c;
+  const size_t x_row = (size_t)d->dilation_h * d->in_w * d->in_c;
+  const size_t f_row = (size_t)d->filter_w * d->out_c;
+  const size_t f_col = (size_t)d->out_c;
+  const int32_t rows = w->fy1 - w->fy0;
+  const int32_t cols = w->fx1 - w->fx0;
+  const int32_t xo = w->full ? 0 : d->input_offset;
+  uint32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  for (int32_t y = 0; y < rows; ++y, x_c += x_row, f_c += f_row) {
+    const int8_t *x = x_c;
+    const int8_t *f = f_c;
+    for (int32_t t = 0; t < cols; ++t, x += x_col, f += f_col) {
+      const int32_t v = *x + xo;
+      a0 += (uint32_t)(v * f[0]);
+      a1 += (uint32_t)(v * f[1]);
+      a2 += (uint32_t)(v * f[2]);
+      a3 += (uint32_t)(v * f[3]);
+    }
+  }
+  const uint32_t acc[4] = {a0, a1, a2, a3};
+  dw_finish4_int8(d, w->full, acc, bias, oc, out);
+}
+
 static void dw_eval_int8(const dw_data *d, const int8_t *input, const int8_t *filter,
                          const int32_t *bias, int8_t *out) {
   const int32_t C = d->in_c, M = d->multiplier, OC = d->out_c;
@@ -295,7 +378,19 @@ static void dw_eval_int8(const dw_data *d, const int8_t *input, const int8_t *fi
         const int8_t *x_c = in_b + w.in_start;
         const int8_t *f_c = filter + w.f_start;
         int32_t oc = 0;
-        for (int32_t ic = 0; ic < C; ++ic, ++x_c) {
+        int32_t ic = 0;
+        if (M == 1) { /* four adjacent channels at a time */
+          for (; ic + 4 <= C; ic += 4, oc += 4, x_c += 4, f_c += 4, out += 4) {
+            dw_block4_int8(d, &w, x_c, f_c, bias, oc, out);
+          }
+        } else if (M % 4 == 0) { /* four outputs of one input channel at a time */
+          for (; ic < C; ++ic, ++x_c) {
+            for (int32_t m = 0; m < M; m += 4, oc += 4, f_c += 4, out += 4) {
+              dw_block4_shared_int8(d, &w, x_c, f_c, bias, oc, out);
+            }
+          }
+        }
+        for (; ic < C; ++ic, ++x_c) {
           for (int32_t m = 0; m < M; ++m, ++oc, ++f_c) {
             uint32_t acc = 0;
             uint32_t fsum = 0;
