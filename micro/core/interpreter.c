@@ -141,10 +141,10 @@ static mf_status resolve(mf_interpreter *it) {
     int32_t code = mf_model_op_code(m, mf_fb_u32(m, op, MF_F_OP_OPCODE, 0), &version, &custom);
     const mf_op_registration *reg = mf_resolver_find(it->resolver, code, custom);
     if (reg == NULL) {
+      char number[12];
       const char *name = code == MF_CUSTOM_OP ? custom : mf_op_name(code);
-      if (name != NULL)
-        return mf_interp_fail(it, MF_ERR_OP_UNSUPPORTED, "node %u: op %s is not registered", i, name);
-      return mf_interp_fail(it, MF_ERR_OP_UNSUPPORTED, "node %u: op #%d is not registered", i, code);
+      if (name == NULL) mf_format(number, sizeof number, "#%d", code), name = number;
+      return mf_interp_fail(it, MF_ERR_OP_UNSUPPORTED, "node %u: op %s is not registered", i, name);
     }
     if (version > reg->max_version)
       return mf_interp_fail(it, MF_ERR_OP_UNSUPPORTED, "node %u: op %s version %u is not supported (max %u)",
@@ -164,8 +164,7 @@ static mf_status node_failed(mf_interpreter *it, uint32_t i, mf_status status, c
 static mf_status too_small(mf_interpreter *it, const char *at_least) {
   it->needed = arena_total(it);
   return mf_interp_fail(it, MF_ERR_ARENA_TOO_SMALL, "arena too small: %s%zu bytes needed, %zu given%s",
-                        at_least, it->needed, it->arena_size,
-                        it->needed_is_bound ? " (estimate: an output shape was not stored)" : "");
+                        at_least, it->needed, it->arena_size, it->needed_is_bound ? " (estimate)" : "");
 }
 
 /* Runs `stage` (init or prepare) on every node. A kernel short of arena
@@ -186,7 +185,7 @@ static mf_status run_stage(mf_interpreter *it, int prepare) {
       return too_small(it, "at least ");
     }
     if (status == MF_ERR_ARENA_TOO_SMALL)
-      return mf_interp_fail(it, MF_ERR_KERNEL, "node %u %s: arena too small without a failed allocation",
+      return mf_interp_fail(it, MF_ERR_KERNEL, "node %u %s: arena too small but no allocation failed",
                             i, node_name(it, i));
     return node_failed(it, i, status, prepare ? "prepare" : "init");
   }
@@ -240,9 +239,13 @@ mf_status mf_interpreter_allocate(mf_interpreter *it) {
   return MF_OK;
 }
 
+static mf_status not_ready(mf_interpreter *it, const char *call) {
+  return mf_interp_fail(it, MF_ERR_STATE, "%s before a successful allocate", call);
+}
+
 mf_status mf_interpreter_invoke(mf_interpreter *it) {
   if (it == NULL) return MF_ERR_INVALID_ARG;
-  if (it->state != MF_STATE_READY) return mf_interp_fail(it, MF_ERR_STATE, "invoke before a successful allocate");
+  if (it->state != MF_STATE_READY) return not_ready(it, "invoke");
   it->error[0] = '\0';
   mf_kernel_ctx ctx = {it, it->nodes, 0};
 #ifdef MF_PROFILE
@@ -267,7 +270,7 @@ mf_status mf_interpreter_invoke(mf_interpreter *it) {
 
 mf_status mf_interpreter_reset_state(mf_interpreter *it) {
   if (it == NULL) return MF_ERR_INVALID_ARG;
-  if (it->state != MF_STATE_READY) return mf_interp_fail(it, MF_ERR_STATE, "reset before a successful allocate");
+  if (it->state != MF_STATE_READY) return not_ready(it, "reset");
   reset_variables(it);
   return MF_OK;
 }

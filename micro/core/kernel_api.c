@@ -112,7 +112,7 @@ void *mf_op_data(const mf_kernel_ctx *ctx) { return ctx->node->op_data; }
 void mf_set_op_data(mf_kernel_ctx *ctx, void *data) { ctx->node->op_data = data; }
 
 mf_status mf_request_scratch(mf_kernel_ctx *ctx, size_t bytes) {
-  if (ctx->interp->state != MF_STATE_PREPARING) return mf_kernel_error(ctx, "scratch requested outside prepare");
+  if (ctx->interp->state != MF_STATE_PREPARING) return mf_kernel_error(ctx, "called outside prepare");
   if (bytes > MF_MAX_TENSOR_BYTES) return mf_kernel_error(ctx, "scratch of %zu bytes is too large", bytes);
   ctx->node->scratch_bytes = (uint32_t)bytes;
   return MF_OK;
@@ -125,17 +125,15 @@ void *mf_scratch(const mf_kernel_ctx *ctx) {
 
 mf_status mf_set_output_dims(mf_kernel_ctx *ctx, uint32_t i, uint32_t ndims, const int32_t *dims) {
   mf_tensor *t = mf_output(ctx, i);
-  if (ctx->interp->state != MF_STATE_PREPARING) return mf_kernel_error(ctx, "output dims set outside prepare");
-  if (t == NULL || (t->flags & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE)) != 0u)
-    return mf_kernel_error(ctx, "output %u cannot be reshaped", i);
-  if (ndims > MF_MAX_DIMS || (ndims > 0u && dims == NULL))
-    return mf_kernel_error(ctx, "output %u: rank %u", i, ndims);
-  size_t bytes = mf_dtype_size((mf_dtype)t->dtype);
-  for (uint32_t d = 0; d < ndims; d++) {
-    if (dims[d] < 0 || (dims[d] != 0 && bytes > MF_MAX_TENSOR_BYTES / (uint32_t)dims[d]))
-      return mf_kernel_error(ctx, "output %u: dim %u is %d", i, d, dims[d]);
+  if (ctx->interp->state != MF_STATE_PREPARING) return mf_kernel_error(ctx, "called outside prepare");
+  size_t bytes = t != NULL ? mf_dtype_size((mf_dtype)t->dtype) : 0u;
+  int bad = t == NULL || (t->flags & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE)) != 0u ||
+            ndims > MF_MAX_DIMS || (ndims > 0u && dims == NULL);
+  for (uint32_t d = 0; !bad && d < ndims; d++) {
+    bad = dims[d] < 0 || (dims[d] != 0 && bytes > MF_MAX_TENSOR_BYTES / (uint32_t)dims[d]);
     bytes *= (uint32_t)dims[d];
   }
+  if (bad) return mf_kernel_error(ctx, "output %u: cannot set this shape", i);
   if (t->ndims == ndims && (ndims == 0u || memcmp(t->dims, dims, ndims * sizeof *dims) == 0))
     return MF_OK;
   int32_t *copy = (int32_t *)(uintptr_t)t->dims;

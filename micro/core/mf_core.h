@@ -91,9 +91,6 @@ int32_t mf_model_op_code(const mf_model *m, uint32_t opcode, uint32_t *version,
 void mf_model_tensor_quant(const mf_model *m, uint32_t i, mf_quant *quant);
 /* Name of tensor `i`, "" when absent. */
 const char *mf_model_tensor_name(const mf_model *m, uint32_t i);
-/* Offline planned offsets (OfflineMemoryAllocation): position of the first
- * int32 offset, 0 when the model has none. */
-uint32_t mf_model_offline_plan(const mf_model *m);
 
 /* Interpreter internals shared with the planner and the kernel API. */
 enum { MF_STATE_BOUND, MF_STATE_READY, MF_STATE_FAILED, MF_STATE_PREPARING };

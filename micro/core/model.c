@@ -13,7 +13,6 @@
 
 #define MF_MODEL_MAX_SIZE 0x7FFFFFFFu
 #define MF_NO_NODE 0xFFFFFFFFu
-#define OFFLINE_PLAN_NAME "OfflineMemoryAllocation"
 
 /* ---- bounds-checked flatbuffer access ---- */
 
@@ -86,80 +85,73 @@ uint32_t mf_fb_table_at(const mf_model *m, uint32_t vec, uint32_t i) {
   return (t > MF_FIELD_BAD && table_ok(m, t, &vt, &size)) ? t : 0u;
 }
 
-/* A string field: NULL when absent, "" marks nothing; *bad on malformed. */
-static const char *string_field(const mf_model *m, uint32_t table, uint32_t field, int *bad) {
+/* A string field (verified by the walk), NULL when absent. */
+static const char *string_field(const mf_model *m, uint32_t table, uint32_t field) {
   uint32_t len;
   uint32_t vec = mf_fb_vector(m, table, field, 1, &len);
-  if (vec == 0u) return NULL;
-  if (vec == MF_FIELD_BAD || vec + 4u + len >= m->size || m->data[vec + 4u + len] != 0u) {
-    *bad = 1;
-    return NULL;
-  }
-  return (const char *)m->data + vec + 4u;
+  return vec > MF_FIELD_BAD ? (const char *)m->data + vec + 4u : NULL;
 }
 
 /* ---- model facts used after mapping ---- */
 
-const uint8_t *mf_model_buffer(const mf_model *m, uint32_t buffer, size_t *size) {
-  *size = 0;
+/* Data of a buffer in either form; *size is UINT32_MAX when the
+ * offset/size form points outside the model. */
+static const uint8_t *buffer_data(const mf_model *m, uint32_t buffer, uint32_t *size) {
   uint32_t t = buffer < m->buffer_count ? mf_fb_table_at(m, m->buffers, buffer) : 0u;
-  if (t == 0u) return NULL;
-  uint32_t at = mf_fb_field(m, t, MF_F_BUFFER_OFFSET, 8);
-  if (at > MF_FIELD_BAD) {
-    uint32_t offset = mf_rd_u32(m->data + at);
-    uint32_t size_at = mf_fb_field(m, t, MF_F_BUFFER_SIZE, 8);
-    uint32_t bytes = size_at > MF_FIELD_BAD ? mf_rd_u32(m->data + size_at) : 0u;
-    if (mf_rd_u32(m->data + at + 4u) == 0u && offset > 1u) {
-      if (size_at <= MF_FIELD_BAD || mf_rd_u32(m->data + size_at + 4u) != 0u ||
-          offset > m->size || bytes > m->size - offset)
-        return NULL;
-      *size = bytes;
-      return bytes > 0u ? m->data + offset : NULL;
-    }
+  uint32_t at = mf_fb_field(m, t, MF_F_BUFFER_OFFSET, 8), len = 0, offset = 0, high = 0;
+  const uint8_t *data = NULL;
+  if (at > MF_FIELD_BAD) offset = mf_rd_u32(m->data + at), high = mf_rd_u32(m->data + at + 4u);
+  if (offset > 1u || high != 0u) {
+    at = mf_fb_field(m, t, MF_F_BUFFER_SIZE, 8);
+    if (at > MF_FIELD_BAD) len = mf_rd_u32(m->data + at), high |= mf_rd_u32(m->data + at + 4u);
+    if (high != 0u || offset > m->size || len > m->size - offset) len = UINT32_MAX;
+    else data = m->data + offset;
+  } else {
+    at = mf_fb_vector(m, t, MF_F_BUFFER_DATA, 1, &len);
+    data = m->data + at + 4u;
   }
-  uint32_t len;
-  uint32_t vec = mf_fb_vector(m, t, MF_F_BUFFER_DATA, 1, &len);
-  if (vec <= MF_FIELD_BAD || len == 0u) return NULL;
   *size = len;
-  return m->data + vec + 4u;
+  return len != 0u && len != UINT32_MAX ? data : NULL;
+}
+
+const uint8_t *mf_model_buffer(const mf_model *m, uint32_t buffer, size_t *size) {
+  uint32_t len;
+  const uint8_t *data = buffer_data(m, buffer, &len);
+  *size = data != NULL ? len : 0u;
+  return data;
 }
 
 int32_t mf_model_op_code(const mf_model *m, uint32_t opcode, uint32_t *version,
                          const char **custom_name) {
   uint32_t t = mf_fb_table_at(m, m->opcodes, opcode);
-  int bad = 0;
   int32_t deprecated = (int8_t)mf_fb_u8(m, t, MF_F_OPCODE_DEPRECATED, 0);
   int32_t code = (int32_t)mf_fb_u32(m, t, MF_F_OPCODE_BUILTIN, 0);
   if (version != NULL) *version = mf_fb_u32(m, t, MF_F_OPCODE_VERSION, 1);
-  if (custom_name != NULL) *custom_name = string_field(m, t, MF_F_OPCODE_CUSTOM, &bad);
+  if (custom_name != NULL) *custom_name = string_field(m, t, MF_F_OPCODE_CUSTOM);
   return deprecated > code ? deprecated : code;
 }
 
 void mf_model_tensor_quant(const mf_model *m, uint32_t i, mf_quant *quant) {
   memset(quant, 0, sizeof *quant);
-  uint32_t q = mf_fb_ref(m, mf_model_tensor(m, i), MF_F_TENSOR_QUANT);
-  if (q <= MF_FIELD_BAD) return;
-  uint32_t scales, zero_points;
+  uint32_t t = mf_model_tensor(m, i), q = mf_fb_ref(m, t, MF_F_TENSOR_QUANT);
+  uint32_t scales, zero_points, ndims;
   uint32_t sv = mf_fb_vector(m, q, MF_F_QUANT_SCALE, 4, &scales);
   uint32_t zv = mf_fb_vector(m, q, MF_F_QUANT_ZERO_POINT, 8, &zero_points);
-  if (sv <= MF_FIELD_BAD || zv <= MF_FIELD_BAD || scales == 0u || scales != zero_points) return;
+  if (scales == 0u || scales != zero_points) return;
   quant->channels = scales;
   quant->scales = (const float *)(const void *)(m->data + sv + 4u);
   quant->zero_points = m->data + zv + 4u;
   memcpy(&quant->scale, quant->scales, sizeof quant->scale);
   quant->zero_point = mf_quant_zero_point(quant, 0);
-  uint32_t ndims, axis = mf_fb_u32(m, q, MF_F_QUANT_DIMENSION, 0);
-  mf_fb_vector(m, mf_model_tensor(m, i), MF_F_TENSOR_SHAPE, 4, &ndims);
+  uint32_t axis = mf_fb_u32(m, q, MF_F_QUANT_DIMENSION, 0);
+  mf_fb_vector(m, t, MF_F_TENSOR_SHAPE, 4, &ndims);
   quant->axis = scales > 1u && axis < ndims ? (int32_t)axis : 0;
 }
 
 const char *mf_model_tensor_name(const mf_model *m, uint32_t i) {
-  int bad = 0;
-  const char *name = string_field(m, mf_model_tensor(m, i), MF_F_TENSOR_NAME, &bad);
+  const char *name = string_field(m, mf_model_tensor(m, i), MF_F_TENSOR_NAME);
   return name != NULL ? name : "";
 }
-
-uint32_t mf_model_offline_plan(const mf_model *m) { return m->offline_plan; }
 
 /* ---- verification ---- */
 
@@ -236,69 +228,43 @@ static uint32_t walk(mf_model *m, uint32_t t, uint32_t type) {
   return 0;
 }
 
-/* Elements and bytes of a shape; 0 beyond MF_MAX_TENSOR_BYTES. */
-static int shape_bytes(const int32_t *dims, uint32_t ndims, uint32_t elem, uint32_t *bytes) {
-  uint32_t total = elem;
+static mf_status verify_tensor(mf_model *m, uint32_t i) {
+  uint32_t t = mf_model_tensor(m, i), ndims, bytes, size;
+  const int32_t *dims = (const int32_t *)(const void *)(m->data + 4u +
+                                                         mf_fb_vector(m, t, MF_F_TENSOR_SHAPE, 4, &ndims));
+  if (ndims > MF_MAX_DIMS) return fail(m, "tensor %u: rank %u (max %u)", i, ndims, MF_MAX_DIMS);
+  uint8_t dtype = mf_fb_u8(m, t, MF_F_TENSOR_TYPE, 0);
+  uint32_t elem = bytes = (uint32_t)mf_dtype_size((mf_dtype)dtype);
+  if (elem == 0u) return fail(m, "tensor %u: dtype %s (%u) not supported", i, mf_dtype_name((mf_dtype)dtype), dtype);
   for (uint32_t d = 0; d < ndims; d++) {
-    uint32_t dim = (uint32_t)dims[d];
-    if (dim != 0u && total > MF_MAX_TENSOR_BYTES / dim) return 0;
-    total *= dim;
+    if (dims[d] < 0) return fail(m, "tensor %u: shape dim %u is %d", i, d, dims[d]);
+    if (dims[d] != 0 && bytes > MF_MAX_TENSOR_BYTES / (uint32_t)dims[d]) return fail(m, "tensor %u: shape is too large", i);
+    bytes *= (uint32_t)dims[d];
   }
-  *bytes = total;
-  return 1;
-}
-
-static mf_status verify_quant(mf_model *m, uint32_t i, uint32_t t, const int32_t *dims,
-                              uint32_t ndims) {
+  uint32_t buffer = mf_fb_u32(m, t, MF_F_TENSOR_BUFFER, 0);
+  if (buffer >= m->buffer_count) return fail(m, "tensor %u: buffer %u out of range (%u buffers)", i, buffer, m->buffer_count);
+  if (mf_fb_ref(m, t, MF_F_TENSOR_SPARSITY) != 0u) return fail(m, "tensor %u: sparsity not supported", i);
+  const uint8_t *data = buffer_data(m, buffer, &size);
+  if (data != NULL && size != bytes)
+    return fail(m, "tensor %u: buffer %u holds %u bytes, shape needs %u", i, buffer, size, bytes);
+  if (((uintptr_t)data & ((elem > 8u ? 8u : elem) - 1u)) != 0u)
+    return fail(m, "tensor %u: data misaligned for %s", i, mf_dtype_name((mf_dtype)dtype));
   uint32_t q = mf_fb_ref(m, t, MF_F_TENSOR_QUANT), scales, zero_points;
   mf_fb_vector(m, q, MF_F_QUANT_SCALE, 4, &scales);
   mf_fb_vector(m, q, MF_F_QUANT_ZERO_POINT, 8, &zero_points);
-  if (scales != zero_points)
-    return fail(m, "tensor %u: %u scales but %u zero points", i, scales, zero_points);
-  if (scales > 1u) {
-    uint32_t axis = mf_fb_u32(m, q, MF_F_QUANT_DIMENSION, 0);
-    /* Converters copy the filter's axis into 1-D biases: read it as axis 0. */
-    if (axis >= ndims && ndims == 1u) axis = 0;
-    if (axis >= ndims) return fail(m, "tensor %u: quantized dimension %d out of range", i, (int32_t)axis);
-    if ((uint32_t)dims[axis] != scales)
-      return fail(m, "tensor %u: %u scales for %d channels", i, scales, dims[axis]);
-  }
+  if (scales != zero_points) return fail(m, "tensor %u: %u scales but %u zero points", i, scales, zero_points);
+  uint32_t axis = mf_fb_u32(m, q, MF_F_QUANT_DIMENSION, 0);
+  /* Converters copy the filter's axis into 1-D biases: that reads as axis 0. */
+  if (ndims == 1u) axis = 0;
+  if (scales > 1u && axis >= ndims) return fail(m, "tensor %u: quantized dim %d out of range", i, (int32_t)axis);
+  if (scales > 1u && (uint32_t)dims[axis] != scales)
+    return fail(m, "tensor %u: %u scales for %d channels", i, scales, dims[axis]);
   return MF_OK;
-}
-
-static mf_status verify_tensor(mf_model *m, uint32_t i) {
-  uint32_t t = mf_model_tensor(m, i), ndims;
-  uint32_t shape = mf_fb_vector(m, t, MF_F_TENSOR_SHAPE, 4, &ndims);
-  if (ndims > MF_MAX_DIMS) return fail(m, "tensor %u: rank %u, at most %u supported", i, ndims, MF_MAX_DIMS);
-  const int32_t *dims = (const int32_t *)(const void *)(m->data + shape + 4u);
-  for (uint32_t d = 0; d < ndims; d++) {
-    if (dims[d] < 0) return fail(m, "tensor %u: shape dim %u is %d", i, d, dims[d]);
-  }
-  uint8_t dtype = mf_fb_u8(m, t, MF_F_TENSOR_TYPE, 0);
-  uint32_t elem = (uint32_t)mf_dtype_size((mf_dtype)dtype), bytes;
-  if (elem == 0u) return fail(m, "tensor %u: dtype %s (%u) is not supported", i, mf_dtype_name((mf_dtype)dtype), dtype);
-  if (!shape_bytes(dims, ndims, elem, &bytes)) return fail(m, "tensor %u: shape is too large", i);
-  uint32_t buffer = mf_fb_u32(m, t, MF_F_TENSOR_BUFFER, 0);
-  if (buffer >= m->buffer_count)
-    return fail(m, "tensor %u: buffer %u out of range (%u buffers)", i, buffer, m->buffer_count);
-  if (mf_fb_ref(m, t, MF_F_TENSOR_SPARSITY) != 0u) return fail(m, "tensor %u: sparse tensors are not supported", i);
-  size_t size;
-  const uint8_t *data = mf_model_buffer(m, buffer, &size);
-  if (data != NULL) {
-    if (size != bytes) return fail(m, "tensor %u: buffer %u holds %u bytes, shape needs %u", i, buffer, (uint32_t)size, bytes);
-    if (((uintptr_t)data & ((elem > 8u ? 8u : elem) - 1u)) != 0u)
-      return fail(m, "tensor %u: data misaligned for %s", i, mf_dtype_name((mf_dtype)dtype));
-  }
-  return verify_quant(m, i, t, dims, ndims);
-}
-
-static uint32_t tensor_buffer(const mf_model *m, int32_t tensor) {
-  return mf_fb_u32(m, mf_model_tensor(m, (uint32_t)tensor), MF_F_TENSOR_BUFFER, 0);
 }
 
 static int is_constant(const mf_model *m, int32_t tensor) {
   size_t size;
-  return mf_model_buffer(m, tensor_buffer(m, tensor), &size) != NULL;
+  return mf_model_buffer(m, mf_fb_u32(m, mf_model_tensor(m, (uint32_t)tensor), MF_F_TENSOR_BUFFER, 0), &size) != NULL;
 }
 
 static int in_vector(const mf_model *m, uint32_t vec, uint32_t count, int32_t tensor) {
@@ -308,15 +274,19 @@ static int in_vector(const mf_model *m, uint32_t vec, uint32_t count, int32_t te
   return 0;
 }
 
-/* An index vector: every entry a tensor, or -1 when `optional`. */
-static uint32_t index_vector(mf_model *m, uint32_t table, uint32_t field, int optional, uint32_t *count,
-                             uint32_t *bad) {
-  uint32_t vec = mf_fb_vector(m, table, field, 4, count);
-  for (uint32_t k = *count; k-- > 0u;) {
-    int32_t index = mf_fb_i32_at(m, vec, k);
-    if (index >= (int32_t)m->tensor_count || index < -optional) *bad = k;
+/* Verifies an index vector (entries are tensors, or -1 when `optional`);
+ * `what` names it in the error. */
+static mf_status index_vector(mf_model *m, uint32_t table, uint32_t field, int optional,
+                              uint32_t *vec, uint32_t *count, const char *what, uint32_t node) {
+  *vec = mf_fb_vector(m, table, field, 4, count);
+  for (uint32_t k = 0; k < *count; k++) {
+    int32_t index = mf_fb_i32_at(m, *vec, k);
+    if (index >= (int32_t)m->tensor_count || index < -optional) {
+      if (node == MF_NO_NODE) return fail(m, "%s %u: tensor %d out of range", what, k, index);
+      return fail(m, "node %u: %s %u is tensor %d, out of range", node, what, k, index);
+    }
   }
-  return vec;
+  return MF_OK;
 }
 
 /* 1 when a node before `before` writes `tensor`. */
@@ -330,76 +300,61 @@ static int written_before(const mf_model *m, uint32_t before, int32_t tensor) {
 }
 
 static mf_status verify_operator(mf_model *m, uint32_t i) {
-  uint32_t t = mf_fb_table_at(m, m->operators, i);
+  uint32_t t = mf_fb_table_at(m, m->operators, i), ins, in_count, outs, out_count;
   uint32_t opcode = mf_fb_u32(m, t, MF_F_OP_OPCODE, 0);
   if (opcode >= m->opcode_count)
     return fail(m, "node %u: opcode %u out of range (%u opcodes)", i, opcode, m->opcode_count);
-  uint32_t count[2], vec[2];
-  for (uint32_t side = 0; side < 2u; side++) {
-    uint32_t bad = MF_NO_NODE;
-    vec[side] = index_vector(m, t, MF_F_OP_INPUTS + side, 1, &count[side], &bad);
-    if (bad != MF_NO_NODE)
-      return fail(m, "node %u: %s %u is tensor %d, out of range", i, side ? "output" : "input", bad,
-                  mf_fb_i32_at(m, vec[side], bad));
+  mf_status s = index_vector(m, t, MF_F_OP_INPUTS, 1, &ins, &in_count, "input", i);
+  if (s == MF_OK) s = index_vector(m, t, MF_F_OP_OUTPUTS, 1, &outs, &out_count, "output", i);
+  for (uint32_t k = 0; s == MF_OK && k < in_count; k++) {
+    int32_t tensor = mf_fb_i32_at(m, ins, k);
+    if (tensor >= 0 && !is_constant(m, tensor) &&
+        mf_fb_u8(m, mf_model_tensor(m, (uint32_t)tensor), MF_F_TENSOR_VARIABLE, 0) == 0u &&
+        !in_vector(m, m->inputs, m->input_count, tensor) && !written_before(m, i, tensor))
+      return fail(m, "node %u: input %u (tensor %d) is read before it is written", i, k, tensor);
   }
-  for (uint32_t k = 0; k < count[0]; k++) {
-    int32_t tensor = mf_fb_i32_at(m, vec[0], k);
-    if (tensor < 0 || is_constant(m, tensor) ||
-        mf_fb_u8(m, mf_model_tensor(m, (uint32_t)tensor), MF_F_TENSOR_VARIABLE, 0) != 0u ||
-        in_vector(m, m->inputs, m->input_count, tensor) || written_before(m, i, tensor))
-      continue;
-    return fail(m, "node %u: input %u (tensor %d) is read before it is written", i, k, tensor);
+  for (uint32_t k = 0; s == MF_OK && k < out_count; k++) {
+    int32_t tensor = mf_fb_i32_at(m, outs, k);
+    if (tensor >= 0 && (is_constant(m, tensor) || in_vector(m, m->inputs, m->input_count, tensor) ||
+                        written_before(m, i, tensor) || in_vector(m, outs, k, tensor)))
+      return fail(m, "node %u: output %u (tensor %d) is read-only or written twice", i, k, tensor);
   }
-  for (uint32_t k = 0; k < count[1]; k++) {
-    int32_t tensor = mf_fb_i32_at(m, vec[1], k);
-    if (tensor < 0) continue;
-    if (is_constant(m, tensor) || in_vector(m, m->inputs, m->input_count, tensor) ||
-        written_before(m, i, tensor) || in_vector(m, vec[1], k, tensor))
-      return fail(m, "node %u: output %u (tensor %d) is a constant, a graph input or written twice", i, k, tensor);
-  }
-  return MF_OK;
+  return s;
 }
 
+/* OfflineMemoryAllocation: version, subgraph, tensor count, one offset per tensor. */
 static mf_status verify_metadata(mf_model *m, uint32_t root) {
   uint32_t count;
   m->metadata = mf_fb_vector(m, root, MF_F_MODEL_METADATA, 4, &count);
   for (uint32_t i = 0; i < count; i++) {
-    uint32_t t = mf_fb_table_at(m, m->metadata, i);
-    int bad = 0;
-    const char *name = string_field(m, t, MF_F_METADATA_NAME, &bad);
+    uint32_t t = mf_fb_table_at(m, m->metadata, i), size;
+    const char *name = string_field(m, t, MF_F_METADATA_NAME);
     uint32_t buffer = mf_fb_u32(m, t, MF_F_METADATA_BUFFER, 0);
     if (buffer >= m->buffer_count) return fail(m, "metadata %u: buffer %u out of range", i, buffer);
-    if (name == NULL || strcmp(name, OFFLINE_PLAN_NAME) != 0) continue;
-    /* version, subgraph, tensor count, then one offset per tensor */
-    size_t size;
-    const uint8_t *plan = mf_model_buffer(m, buffer, &size);
-    if (plan == NULL || ((uintptr_t)plan & 3u) != 0u || size < 12u ||
-        size != 12u + 4u * (size_t)mf_rd_u32(plan + 8) || mf_rd_u32(plan + 8) != m->tensor_count)
-      return fail(m, "metadata %u: " OFFLINE_PLAN_NAME " does not fit %u tensors", i, m->tensor_count);
-    if (mf_rd_u32(plan + 4) != 0u) continue; /* another subgraph's plan */
-    for (uint32_t k = 0; k < m->tensor_count; k++) {
-      if ((int32_t)mf_rd_u32(plan + 12u + 4u * k) < -1)
-        return fail(m, "metadata %u: offline offset of tensor %u is negative", i, k);
-    }
-    m->offline_plan = (uint32_t)(plan - m->data) + 12u;
+    if (name == NULL || strcmp(name, "OfflineMemoryAllocation") != 0) continue;
+    const uint8_t *plan = buffer_data(m, buffer, &size);
+    int bad = plan == NULL || ((uintptr_t)plan & 3u) != 0u || size < 12u ||
+              mf_rd_u32(plan + 8) != m->tensor_count || size != 12u + 4u * m->tensor_count;
+    for (uint32_t k = 0; !bad && k < m->tensor_count; k++) bad = (int32_t)mf_rd_u32(plan + 12u + 4u * k) < -1;
+    if (bad) return fail(m, "metadata %u: bad OfflineMemoryAllocation", i);
+    if (mf_rd_u32(plan + 4) == 0u) m->offline_plan = (uint32_t)(plan - m->data) + 12u;
   }
   return MF_OK;
 }
 
 static mf_status verify(mf_model *m) {
   if (memcmp(m->data + 4, "TFL3", 4) != 0) return fail(m, "file identifier is not TFL3");
-  uint32_t root = mf_rd_u32(m->data), r = walk(m, root, T_MODEL);
+  uint32_t root = mf_rd_u32(m->data), r = walk(m, root, T_MODEL), count, size;
   if (m->error[0] != '\0') return MF_ERR_MODEL_INVALID;
   if (r == BAD_TABLE) return fail(m, "root table out of bounds");
   if (r != 0u) return fail(m, "model: field %u out of bounds", r - 1u);
   m->version = mf_fb_u32(m, root, MF_F_MODEL_VERSION, 0);
   if (m->version != 3u) return fail(m, "schema version %u, expected 3", m->version);
-  uint32_t subgraphs, count;
   m->opcodes = mf_fb_vector(m, root, MF_F_MODEL_OPCODES, 4, &m->opcode_count);
   m->buffers = mf_fb_vector(m, root, MF_F_MODEL_BUFFERS, 4, &m->buffer_count);
-  subgraphs = mf_fb_vector(m, root, MF_F_MODEL_SUBGRAPHS, 4, &count);
+  uint32_t g = mf_fb_vector(m, root, MF_F_MODEL_SUBGRAPHS, 4, &count);
   if (count == 0u) return fail(m, "model has no subgraph");
-  uint32_t g = m->subgraph = mf_fb_table_at(m, subgraphs, 0);
+  g = m->subgraph = mf_fb_table_at(m, g, 0);
   m->tensors = mf_fb_vector(m, g, MF_F_SUBGRAPH_TENSORS, 4, &m->tensor_count);
   m->operators = mf_fb_vector(m, g, MF_F_SUBGRAPH_OPERATORS, 4, &m->operator_count);
   for (uint32_t i = 0; i < m->opcode_count; i++) {
@@ -410,24 +365,16 @@ static mf_status verify(mf_model *m) {
       return fail(m, "opcode %u: code %d version %d is invalid", i, code, (int32_t)version);
   }
   for (uint32_t i = 0; i < m->buffer_count; i++) {
-    uint32_t t = mf_fb_table_at(m, m->buffers, i), at = mf_fb_field(m, t, MF_F_BUFFER_OFFSET, 8);
-    size_t size;
-    if (at != 0u && (mf_rd_u32(m->data + at) > 1u || mf_rd_u32(m->data + at + 4u) != 0u) &&
-        mf_model_buffer(m, i, &size) == NULL)
-      return fail(m, "buffer %u: offset/size out of bounds", i);
+    buffer_data(m, i, &size);
+    if (size == UINT32_MAX) return fail(m, "buffer %u: offset/size out of bounds", i);
   }
   mf_status s = MF_OK;
   for (uint32_t i = 0; s == MF_OK && i < m->tensor_count; i++) s = verify_tensor(m, i);
-  uint32_t bad = MF_NO_NODE;
-  m->inputs = index_vector(m, g, MF_F_SUBGRAPH_INPUTS, 0, &m->input_count, &bad);
-  if (s == MF_OK && bad != MF_NO_NODE)
-    return fail(m, "graph input %u: tensor %d out of range", bad, mf_fb_i32_at(m, m->inputs, bad));
-  m->outputs = index_vector(m, g, MF_F_SUBGRAPH_OUTPUTS, 0, &m->output_count, &bad);
-  if (s == MF_OK && bad != MF_NO_NODE)
-    return fail(m, "graph output %u: tensor %d out of range", bad, mf_fb_i32_at(m, m->outputs, bad));
+  if (s == MF_OK) s = index_vector(m, g, MF_F_SUBGRAPH_INPUTS, 0, &m->inputs, &m->input_count, "graph input", MF_NO_NODE);
+  if (s == MF_OK) s = index_vector(m, g, MF_F_SUBGRAPH_OUTPUTS, 0, &m->outputs, &m->output_count, "graph output", MF_NO_NODE);
   for (uint32_t i = 0; s == MF_OK && i < m->input_count; i++) {
-    if (is_constant(m, mf_fb_i32_at(m, m->inputs, i)))
-      return fail(m, "graph input %u (tensor %d) is a constant", i, mf_fb_i32_at(m, m->inputs, i));
+    int32_t tensor = mf_fb_i32_at(m, m->inputs, i);
+    if (is_constant(m, tensor)) return fail(m, "graph input %u (tensor %d) is a constant", i, tensor);
   }
   for (uint32_t i = 0; s == MF_OK && i < m->operator_count; i++) s = verify_operator(m, i);
   return s == MF_OK ? verify_metadata(m, root) : s;

@@ -106,11 +106,11 @@ MF_TEST(graph_order_is_checked) {
   g = small(&sg);
   sg.ops[1].out[0] = 1; /* writes what node 0 wrote */
   expect_map(mf_t, g, MF_ERR_MODEL_INVALID,
-             "node 1: output 0 (tensor 1) is a constant, a graph input or written twice");
+             "node 1: output 0 (tensor 1) is read-only or written twice");
   g = small(&sg);
   sg.ops[1].out[0] = 2; /* writes a constant */
   expect_map(mf_t, g, MF_ERR_MODEL_INVALID,
-             "node 1: output 0 (tensor 2) is a constant, a graph input or written twice");
+             "node 1: output 0 (tensor 2) is read-only or written twice");
   g = small(&sg);
   sg.ops[0].in[0] = -1; /* an absent optional input is fine */
   expect_map(mf_t, g, MF_OK, "");
@@ -149,10 +149,10 @@ MF_TEST(shapes_and_dtypes_are_checked) {
   expect_map(mf_t, g, MF_ERR_MODEL_INVALID, "tensor 3: shape is too large");
   g = small(&sg);
   sg.tensors[1].dtype = MF_STRING;
-  expect_map(mf_t, g, MF_ERR_MODEL_INVALID, "tensor 1: dtype string (5) is not supported");
+  expect_map(mf_t, g, MF_ERR_MODEL_INVALID, "tensor 1: dtype string (5) not supported");
   g = small(&sg);
   sg.tensors[1].dtype = 42;
-  expect_map(mf_t, g, MF_ERR_MODEL_INVALID, "tensor 1: dtype unknown (42) is not supported");
+  expect_map(mf_t, g, MF_ERR_MODEL_INVALID, "tensor 1: dtype unknown (42) not supported");
   g = small(&sg);
   sg.tensors[2].data_size = 3;
   expect_map(mf_t, g, MF_ERR_MODEL_INVALID, "tensor 2: buffer 1 holds 3 bytes, shape needs 4");
@@ -168,7 +168,7 @@ MF_TEST(quantization_is_checked) {
   sg.tensors[2].channels = 3, sg.tensors[2].axis = 1, sg.tensors[2].scales = scales;
   expect_map(mf_t, g, MF_ERR_MODEL_INVALID, "tensor 2: 3 scales for 4 channels");
   sg.tensors[2].channels = 4, sg.tensors[2].axis = 5;
-  expect_map(mf_t, g, MF_ERR_MODEL_INVALID, "tensor 2: quantized dimension 5 out of range");
+  expect_map(mf_t, g, MF_ERR_MODEL_INVALID, "tensor 2: quantized dim 5 out of range");
   sg.tensors[2].axis = 1;
   expect_map(mf_t, g, MF_OK, "");
   /* a 1-D per-channel tensor with the filter's axis (as converters write biases) */
