@@ -7,18 +7,25 @@ script. Every subprocess is bounded by a timeout.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
+import struct
 import subprocess
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from elftools.elf.elffile import ELFFile
+
 REPO = Path(__file__).resolve().parents[2]
 TARGETS = REPO / "targets"
 FIRMWARE = Path(__file__).resolve().parent / "firmware"
 EMULATED_BOARDS = ("qemu_cortex_m4", "qemu_cortex_m7", "qemu_riscv32")
+REAL_BOARDS = ("sparkfun_edge", "disco_f746ng")
+IRQ_COUNTS = {"sparkfun_edge": 32, "disco_f746ng": 98}
 COMPILE_TIMEOUT_S = 120
 RUN_TIMEOUT_S = 60
 
@@ -158,3 +165,89 @@ def source_line(path: Path, marker: str) -> int:
             return number
     raise AssertionError(f"{marker!r} not found in {path}")
 
+
+def symbols(elf: Path) -> dict[str, int]:
+    with open(elf, "rb") as handle:
+        table = ELFFile(handle).get_section_by_name(".symtab")
+        return {sym.name: int(sym["st_value"]) for sym in table.iter_symbols() if sym.name}
+
+
+def load_segments(elf: Path) -> list[tuple[int, int]]:
+    """(physical address, file size) of each PT_LOAD segment with bytes in the file."""
+    with open(elf, "rb") as handle:
+        return [
+            (int(seg["p_paddr"]), int(seg["p_filesz"]))
+            for seg in ELFFile(handle).iter_segments()
+            if seg["p_type"] == "PT_LOAD" and seg["p_filesz"] > 0
+        ]
+
+
+def entry_point(elf: Path) -> int:
+    with open(elf, "rb") as handle:
+        return int(ELFFile(handle)["e_entry"])
+
+
+def objcopy(board: str, elf: Path, kind: str) -> Path:
+    out = elf.with_name(elf.stem + (".check.bin" if kind == "binary" else ".check.hex"))
+    subprocess.run([tool(board, "objcopy"), "-O", kind, str(elf), str(out)], check=True,
+                   timeout=60, capture_output=True)
+    return out
+
+
+def check_vector_table(board: str, elf: Path) -> None:
+    """The image's vector table, entry point and size agree with the board's memory map."""
+    data = load_board(board)
+    flash, ram = data["memory"]["flash"], data["memory"]["ram"]
+    syms = symbols(elf)
+    binary = objcopy(board, elf, "binary").read_bytes()
+    words = struct.unpack_from(f"<{16 + IRQ_COUNTS[board]}I", binary)
+    initial_sp, reset = words[0], words[1]
+    assert ram["origin"] < initial_sp <= ram["origin"] + ram["size"]
+    assert initial_sp == syms["__stack_top"] and initial_sp % 8 == 0
+    assert reset & 1, "reset vector must have the Thumb bit set"
+    image_end = syms["__mf_image_end"]
+    assert flash["origin"] <= (reset & ~1) < image_end
+    assert reset == syms["mf_reset_handler"] | 1
+    assert entry_point(elf) == reset
+    assert len(binary) == image_end - flash["origin"]
+    for index, vector in enumerate(words[2:], start=2):
+        if vector == 0:
+            assert index in (8, 9, 10, 13), f"vector {index} is empty"
+            continue
+        assert vector & 1, f"vector {index} lacks the Thumb bit"
+        assert flash["origin"] <= (vector & ~1) < image_end, f"vector {index} outside the image"
+    # The table sits at the start of the image, aligned for VTOR.
+    table_bytes = (16 + IRQ_COUNTS[board]) * 4
+    assert syms["mf_vector_table"] == flash["origin"]
+    assert flash["origin"] % (1 << (table_bytes - 1).bit_length()) == 0
+
+
+COPIED = ("SConstruct", "pyproject.toml", "tools", "targets", "micro", "examples")
+IGNORED = shutil.ignore_patterns("gen", ".git", "__pycache__", "*.egg-info", ".venv",
+                                 ".sconsign*", "*.pyc")
+SCONS_TIMEOUT_S = 600
+
+
+def copy_tree(dest: Path) -> Path:
+    """A private copy of the buildable tree (scons keeps one database per tree), with
+    dest/shared pointing at the shared reference data next to the repository."""
+    tree = dest / "tree"
+    tree.mkdir(parents=True)
+    for name in COPIED:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, tree / name, ignore=IGNORED, symlinks=True)
+        elif source.is_file():
+            shutil.copy2(source, tree / name)
+    shared = REPO.parent / "shared"
+    if shared.is_dir():
+        (dest / "shared").symlink_to(shared)
+    return tree
+
+
+def scons(tree: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """scons -Q -j2 in `tree`, bounded; stdout and stderr together."""
+    env = {k: v for k, v in os.environ.items() if k != "SCONSFLAGS"}
+    command = [sys.executable, "-m", "SCons", "-C", str(tree), "-Q", "-j2", *args]
+    return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=SCONS_TIMEOUT_S, env=env, check=False)

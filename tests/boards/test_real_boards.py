@@ -3,45 +3,21 @@
 from __future__ import annotations
 
 import re
-import struct
-import subprocess
 from pathlib import Path
 
 import pytest
-from board_firmware import FIRMWARE, compile_firmware, load_board, tool
-from elftools.elf.elffile import ELFFile
+from board_firmware import (
+    FIRMWARE,
+    REAL_BOARDS,
+    check_vector_table,
+    compile_firmware,
+    load_board,
+    load_segments,
+    objcopy,
+    symbols,
+)
 
-REAL_BOARDS = ("sparkfun_edge", "disco_f746ng")
-IRQ_COUNTS = {"sparkfun_edge": 32, "disco_f746ng": 98}
 LOAD_ADDRESSES = {"sparkfun_edge": 0xC000, "disco_f746ng": 0x08000000}
-
-
-def symbols(elf: Path) -> dict[str, int]:
-    with open(elf, "rb") as handle:
-        table = ELFFile(handle).get_section_by_name(".symtab")
-        return {sym.name: int(sym["st_value"]) for sym in table.iter_symbols() if sym.name}
-
-
-def load_segments(elf: Path) -> list[tuple[int, int]]:
-    """(physical address, file size) of each PT_LOAD segment with bytes in the file."""
-    with open(elf, "rb") as handle:
-        return [
-            (int(seg["p_paddr"]), int(seg["p_filesz"]))
-            for seg in ELFFile(handle).iter_segments()
-            if seg["p_type"] == "PT_LOAD" and seg["p_filesz"] > 0
-        ]
-
-
-def entry_point(elf: Path) -> int:
-    with open(elf, "rb") as handle:
-        return int(ELFFile(handle)["e_entry"])
-
-
-def objcopy(board: str, elf: Path, kind: str) -> Path:
-    out = elf.with_suffix(".bin" if kind == "binary" else ".hex")
-    subprocess.run([tool(board, "objcopy"), "-O", kind, str(elf), str(out)], check=True,
-                   timeout=60, capture_output=True)
-    return out
 
 
 @pytest.fixture(scope="module", params=REAL_BOARDS)
@@ -66,30 +42,7 @@ def test_load_address_is_the_boards(image: tuple[str, Path]) -> None:
 
 def test_vector_table_matches_memory_map(image: tuple[str, Path]) -> None:
     board, elf = image
-    data = load_board(board)
-    flash, ram = data["memory"]["flash"], data["memory"]["ram"]
-    syms = symbols(elf)
-    binary = objcopy(board, elf, "binary").read_bytes()
-    words = struct.unpack_from(f"<{16 + IRQ_COUNTS[board]}I", binary)
-    initial_sp, reset = words[0], words[1]
-    assert ram["origin"] < initial_sp <= ram["origin"] + ram["size"]
-    assert initial_sp == syms["__stack_top"] and initial_sp % 8 == 0
-    assert reset & 1, "reset vector must have the Thumb bit set"
-    image_end = syms["__mf_image_end"]
-    assert flash["origin"] <= (reset & ~1) < image_end
-    assert reset == syms["mf_reset_handler"] | 1
-    assert entry_point(elf) == reset
-    assert len(binary) == image_end - flash["origin"]
-    for index, vector in enumerate(words[2:], start=2):
-        if vector == 0:
-            assert index in (8, 9, 10, 13), f"vector {index} is empty"
-            continue
-        assert vector & 1, f"vector {index} lacks the Thumb bit"
-        assert flash["origin"] <= (vector & ~1) < image_end, f"vector {index} outside the image"
-    # The table sits at the start of the image, aligned for VTOR.
-    table_bytes = (16 + IRQ_COUNTS[board]) * 4
-    assert syms["mf_vector_table"] == flash["origin"]
-    assert flash["origin"] % (1 << (table_bytes - 1).bit_length()) == 0
+    check_vector_table(board, elf)
 
 
 def test_disco_hex_image_matches_the_binary(tmp_path: Path) -> None:
