@@ -162,6 +162,18 @@ def test_stack_overflow_hits_the_guard(build: Build, board: str) -> None:
         assert report.function == "fault_recurse"  # RISC-V traps keep the exact pc
 
 
+@pytest.mark.parametrize("board", [b for b in EMULATED_BOARDS if "cortex" in b])
+def test_fault_on_the_process_stack_with_fpu_context(build: Build, board: str) -> None:
+    """EXC_RETURN says PSP and an extended (FP) frame: the report must still find the pc."""
+    elf = build(board, "fault.c", "FAULT_KIND=4")
+    result = run_qemu(board, elf)
+    assert result.returncode == FAULT_EXIT_CODE, result.output
+    record = find_fault(result.output)
+    assert record is not None and record.registers["cfsr"] & (1 << 16), result.output
+    assert record.registers["xpsr"] & 0x1FF == 0  # thread mode
+    check_decoded(result.output, elf, "fault_on_process_stack", "FAULT-LINE psp")
+
+
 def run_ticks(board: str, elf: Path) -> tuple[int, int]:
     result = run_qemu(board, elf)
     assert result.returncode == 0, result.output + result.stderr
