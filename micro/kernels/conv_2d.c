@@ -23,10 +23,26 @@ enum {
   CONV_FIELD_DILATION_H = 5
 };
 
+/* Kept for the life of the interpreter: what invoke cannot read from the
+ * tensors. Bias sums live in the node's scratch buffer. */
 typedef struct conv_data {
-  int32_t *bias_sums;   /* int8: bias + input_offset * sum(filter of the channel) */
   int32_t *multipliers; /* quantized: one per output channel */
   int8_t *shifts;
+  int32_t input_offset, output_offset;
+  union {
+    struct { int32_t min, max; } q;
+    struct { float min, max; } f;
+  } act;
+  int16_t stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w;
+  uint8_t dtype;
+  uint8_t bias_dtype;
+} conv_data;
+
+/* Everything the loops need, assembled on the stack at each invoke. */
+typedef struct conv_params {
+  int32_t *bias_sums;   /* int8: bias + input_offset * sum(filter of the channel) */
+  const int32_t *multipliers;
+  const int8_t *shifts;
   int32_t batches, in_h, in_w, in_c;
   int32_t filter_h, filter_w, filter_c;
   int32_t out_h, out_w, out_c;
@@ -35,10 +51,8 @@ typedef struct conv_data {
   int32_t input_offset, output_offset;
   int32_t act_min, act_max;
   float f_min, f_max;
-  uint8_t dtype;
   uint8_t bias_dtype;
-  uint8_t sums_constant;
-} conv_data;
+} conv_params;
 
 /* The filter taps [*start, *end) whose input position origin + k * dilation
  * lies inside [0, size). */
@@ -74,7 +88,7 @@ static inline int32_t sum_s8(const int8_t *f, int32_t n) {
   return (int32_t)s;
 }
 
-static void conv_compute_bias_sums(const conv_data *d, const int8_t *filter,
+static void conv_compute_bias_sums(conv_params *d, const int8_t *filter,
                                    const int32_t *bias) {
   const int32_t taps = d->filter_h * d->filter_w * d->filter_c;
   for (int32_t c = 0; c < d->out_c; ++c) {
@@ -162,48 +176,40 @@ static mf_status conv_prepare(mf_kernel_ctx *ctx) {
     }
   }
 
+  if (stride_h > INT16_MAX || stride_w > INT16_MAX || dilation_h > INT16_MAX ||
+      dilation_w > INT16_MAX || ph.pad > INT16_MAX || pw.pad > INT16_MAX) {
+    return mf_kernel_error(ctx, "strides, dilations and padding must be below 32768");
+  }
+
   const int quantized = dtype != MF_FLOAT32;
   const int32_t out_c = fd[0];
   conv_data *d = (conv_data *)mf_alloc_persistent(ctx, sizeof(conv_data));
   int32_t *multipliers =
       quantized ? (int32_t *)mf_alloc_persistent(ctx, (size_t)out_c * sizeof(int32_t)) : NULL;
-  int32_t *bias_sums =
-      dtype == MF_INT8 ? (int32_t *)mf_alloc_persistent(ctx, (size_t)out_c * sizeof(int32_t))
-                       : NULL;
   int8_t *shifts = quantized ? (int8_t *)mf_alloc_persistent(ctx, (size_t)out_c) : NULL;
-  if (d == NULL || (quantized && (multipliers == NULL || shifts == NULL)) ||
-      (dtype == MF_INT8 && bias_sums == NULL)) {
+  if (d == NULL || (quantized && (multipliers == NULL || shifts == NULL))) {
     return MF_ERR_ARENA_TOO_SMALL;
   }
-  d->bias_sums = bias_sums;
   d->multipliers = multipliers;
   d->shifts = shifts;
-  d->batches = id[0];
-  d->in_h = id[1];
-  d->in_w = id[2];
-  d->in_c = id[3];
-  d->filter_h = fd[1];
-  d->filter_w = fd[2];
-  d->filter_c = fd[3];
-  d->out_h = ph.out;
-  d->out_w = pw.out;
-  d->out_c = out_c;
-  d->stride_h = stride_h;
-  d->stride_w = stride_w;
-  d->dilation_h = dilation_h;
-  d->dilation_w = dilation_w;
-  d->pad_h = ph.pad;
-  d->pad_w = pw.pad;
-  d->per_group = out_c / groups;
+  d->stride_h = (int16_t)stride_h;
+  d->stride_w = (int16_t)stride_w;
+  d->dilation_h = (int16_t)dilation_h;
+  d->dilation_w = (int16_t)dilation_w;
+  d->pad_h = (int16_t)ph.pad;
+  d->pad_w = (int16_t)pw.pad;
   d->input_offset = 0;
   d->output_offset = 0;
   d->dtype = (uint8_t)dtype;
   d->bias_dtype = (uint8_t)btype;
-  d->sums_constant = 0;
   mf_set_op_data(ctx, d);
+  if (dtype == MF_INT8) {
+    mf_status status = mf_request_scratch(ctx, (size_t)out_c * sizeof(int32_t));
+    if (status != MF_OK) return status;
+  }
 
   if (!quantized) {
-    if (mf_activation_range_float(activation, &d->f_min, &d->f_max) != MF_OK) {
+    if (mf_activation_range_float(activation, &d->act.f.min, &d->act.f.max) != MF_OK) {
       return mf_kernel_error(ctx, "unknown fused activation %u", (unsigned)activation);
     }
     return MF_OK;
@@ -242,8 +248,8 @@ static mf_status conv_prepare(mf_kernel_ctx *ctx) {
     multipliers[c] = mult;
     shifts[c] = (int8_t)shift;
   }
-  if (mf_activation_range_quantized(activation, dtype, oq.scale, oq.zero_point, &d->act_min,
-                                    &d->act_max) != MF_OK) {
+  if (mf_activation_range_quantized(activation, dtype, oq.scale, oq.zero_point, &d->act.q.min,
+                                    &d->act.q.max) != MF_OK) {
     return mf_kernel_error(ctx, "cannot compute the activation range (activation %u)",
                            (unsigned)activation);
   }
@@ -253,19 +259,13 @@ static mf_status conv_prepare(mf_kernel_ctx *ctx) {
     }
     d->input_offset = -iq.zero_point;
     d->output_offset = oq.zero_point;
-    if ((filter->flags & MF_TENSOR_CONSTANT) &&
-        (bias == NULL || (bias->flags & MF_TENSOR_CONSTANT))) {
-      conv_compute_bias_sums(d, (const int8_t *)filter->data,
-                             bias != NULL ? (const int32_t *)bias->data : NULL);
-      d->sums_constant = 1;
-    }
   }
   return MF_OK;
 }
 
 /* Four output channels oc..oc+3 of one output position whose filter window
  * lies inside the image, filter rows being contiguous runs of `run` values. */
-static inline void conv_block4_int8(const conv_data *d, const int8_t *x_row, size_t row_step,
+static inline void conv_block4_int8(const conv_params *d, const int8_t *x_row, size_t row_step,
                                     const int8_t *f0, size_t filter_step, int32_t run,
                                     int32_t oc, int8_t *out) {
   const int8_t *f1 = f0 + filter_step;
@@ -294,7 +294,7 @@ static inline void conv_block4_int8(const conv_data *d, const int8_t *x_row, siz
   }
 }
 
-static void conv_eval_int8(const conv_data *d, const int8_t *input, const int8_t *filter,
+static void conv_eval_int8(const conv_params *d, const int8_t *input, const int8_t *filter,
                            const int32_t *bias, int8_t *out) {
   const int32_t H = d->in_h, W = d->in_w, C = d->in_c;
   const int32_t FH = d->filter_h, FW = d->filter_w, FC = d->filter_c, OC = d->out_c;
@@ -379,7 +379,7 @@ static void conv_eval_int8(const conv_data *d, const int8_t *input, const int8_t
 
 /* int16 activations: no input or output offset (TFLite assumes zero points
  * of 0); the accumulator is int64 with an int64 bias, else int32. */
-static void conv_eval_int16(const conv_data *d, const int16_t *input, const int8_t *filter,
+static void conv_eval_int16(const conv_params *d, const int16_t *input, const int8_t *filter,
                             const void *bias, int16_t *out) {
   const int32_t H = d->in_h, W = d->in_w, C = d->in_c;
   const int32_t FH = d->filter_h, FW = d->filter_w, FC = d->filter_c, OC = d->out_c;
@@ -443,7 +443,7 @@ static void conv_eval_int16(const conv_data *d, const int16_t *input, const int8
   }
 }
 
-static void conv_eval_float(const conv_data *d, const float *input, const float *filter,
+static void conv_eval_float(const conv_params *d, const float *input, const float *filter,
                             const float *bias, float *out) {
   const int32_t H = d->in_h, W = d->in_w, C = d->in_c;
   const int32_t FH = d->filter_h, FW = d->filter_w, FC = d->filter_c, OC = d->out_c;
@@ -498,26 +498,53 @@ static void conv_eval_float(const conv_data *d, const float *input, const float 
 }
 
 static mf_status conv_invoke(mf_kernel_ctx *ctx) {
-  conv_data *d = (conv_data *)mf_op_data(ctx);
+  const conv_data *d = (const conv_data *)mf_op_data(ctx);
   const mf_tensor *input = mf_input(ctx, 0);
   const mf_tensor *filter = mf_input(ctx, 1);
   const mf_tensor *bias = mf_num_inputs(ctx) == 3 ? mf_input(ctx, 2) : NULL;
   mf_tensor *output = mf_output(ctx, 0);
   const void *bias_data = bias != NULL ? bias->data : NULL;
+  conv_params p;
+  p.multipliers = d->multipliers;
+  p.shifts = d->shifts;
+  p.batches = input->dims[0];
+  p.in_h = input->dims[1];
+  p.in_w = input->dims[2];
+  p.in_c = input->dims[3];
+  p.out_c = filter->dims[0];
+  p.filter_h = filter->dims[1];
+  p.filter_w = filter->dims[2];
+  p.filter_c = filter->dims[3];
+  p.out_h = output->dims[1];
+  p.out_w = output->dims[2];
+  p.stride_h = d->stride_h;
+  p.stride_w = d->stride_w;
+  p.dilation_h = d->dilation_h;
+  p.dilation_w = d->dilation_w;
+  p.pad_h = d->pad_h;
+  p.pad_w = d->pad_w;
+  p.per_group = p.out_c / (p.in_c / p.filter_c);
+  p.input_offset = d->input_offset;
+  p.output_offset = d->output_offset;
+  p.act_min = d->act.q.min;
+  p.act_max = d->act.q.max;
+  p.f_min = d->act.f.min;
+  p.f_max = d->act.f.max;
+  p.bias_dtype = d->bias_dtype;
+  p.bias_sums = NULL;
   switch (d->dtype) {
     case MF_INT8:
-      if (!d->sums_constant) {
-        conv_compute_bias_sums(d, (const int8_t *)filter->data, (const int32_t *)bias_data);
-      }
-      conv_eval_int8(d, (const int8_t *)input->data, (const int8_t *)filter->data,
+      p.bias_sums = (int32_t *)mf_scratch(ctx);
+      conv_compute_bias_sums(&p, (const int8_t *)filter->data, (const int32_t *)bias_data);
+      conv_eval_int8(&p, (const int8_t *)input->data, (const int8_t *)filter->data,
                      (const int32_t *)bias_data, (int8_t *)output->data);
       break;
     case MF_INT16:
-      conv_eval_int16(d, (const int16_t *)input->data, (const int8_t *)filter->data, bias_data,
+      conv_eval_int16(&p, (const int16_t *)input->data, (const int8_t *)filter->data, bias_data,
                       (int16_t *)output->data);
       break;
     default:
-      conv_eval_float(d, (const float *)input->data, (const float *)filter->data,
+      conv_eval_float(&p, (const float *)input->data, (const float *)filter->data,
                       (const float *)bias_data, (float *)output->data);
       break;
   }

@@ -23,10 +23,25 @@ enum {
   DW_FIELD_DILATION_H = 6
 };
 
+/* Kept for the life of the interpreter: what invoke cannot read from the
+ * tensors. Bias sums live in the node's scratch buffer. */
 typedef struct dw_data {
-  int32_t *bias_sums;   /* int8: bias + input_offset * sum(filter of the channel) */
   int32_t *multipliers; /* quantized: one per output channel */
   int8_t *shifts;
+  int32_t input_offset, output_offset;
+  union {
+    struct { int32_t min, max; } q;
+    struct { float min, max; } f;
+  } act;
+  int16_t stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w;
+  uint8_t dtype;
+} dw_data;
+
+/* Everything the loops need, assembled on the stack at each invoke. */
+typedef struct dw_params {
+  int32_t *bias_sums; /* int8: bias + input_offset * sum(filter of the channel) */
+  const int32_t *multipliers;
+  const int8_t *shifts;
   int32_t batches, in_h, in_w, in_c;
   int32_t filter_h, filter_w, multiplier;
   int32_t out_h, out_w, out_c;
@@ -34,9 +49,7 @@ typedef struct dw_data {
   int32_t input_offset, output_offset;
   int32_t act_min, act_max;
   float f_min, f_max;
-  uint8_t dtype;
-  uint8_t sums_constant;
-} dw_data;
+} dw_params;
 
 static inline void tap_range(int32_t origin, int32_t size, int32_t taps, int32_t dilation,
                              int32_t *start, int32_t *end) {
@@ -53,7 +66,7 @@ static inline void tap_range(int32_t origin, int32_t size, int32_t taps, int32_t
   *end = (int32_t)(e < 0 ? 0 : (e < taps ? e : taps));
 }
 
-static void dw_compute_bias_sums(const dw_data *d, const int8_t *filter, const int32_t *bias) {
+static void dw_compute_bias_sums(dw_params *d, const int8_t *filter, const int32_t *bias) {
   const int32_t taps = d->filter_h * d->filter_w;
   const int32_t oc_count = d->out_c;
   for (int32_t c = 0; c < oc_count; ++c) {
@@ -144,46 +157,39 @@ static mf_status dw_prepare(mf_kernel_ctx *ctx) {
     }
   }
 
+  if (stride_h > INT16_MAX || stride_w > INT16_MAX || dilation_h > INT16_MAX ||
+      dilation_w > INT16_MAX || ph.pad > INT16_MAX || pw.pad > INT16_MAX) {
+    return mf_kernel_error(ctx, "strides, dilations and padding must be below 32768");
+  }
+
   const int quantized = dtype != MF_FLOAT32;
   const int32_t out_c = fd[3];
   dw_data *d = (dw_data *)mf_alloc_persistent(ctx, sizeof(dw_data));
   int32_t *multipliers =
       quantized ? (int32_t *)mf_alloc_persistent(ctx, (size_t)out_c * sizeof(int32_t)) : NULL;
-  int32_t *bias_sums =
-      dtype == MF_INT8 ? (int32_t *)mf_alloc_persistent(ctx, (size_t)out_c * sizeof(int32_t))
-                       : NULL;
   int8_t *shifts = quantized ? (int8_t *)mf_alloc_persistent(ctx, (size_t)out_c) : NULL;
-  if (d == NULL || (quantized && (multipliers == NULL || shifts == NULL)) ||
-      (dtype == MF_INT8 && bias_sums == NULL)) {
+  if (d == NULL || (quantized && (multipliers == NULL || shifts == NULL))) {
     return MF_ERR_ARENA_TOO_SMALL;
   }
-  d->bias_sums = bias_sums;
   d->multipliers = multipliers;
   d->shifts = shifts;
-  d->batches = id[0];
-  d->in_h = id[1];
-  d->in_w = id[2];
-  d->in_c = id[3];
-  d->filter_h = fd[1];
-  d->filter_w = fd[2];
-  d->multiplier = multiplier;
-  d->out_h = ph.out;
-  d->out_w = pw.out;
-  d->out_c = out_c;
-  d->stride_h = stride_h;
-  d->stride_w = stride_w;
-  d->dilation_h = dilation_h;
-  d->dilation_w = dilation_w;
-  d->pad_h = ph.pad;
-  d->pad_w = pw.pad;
+  d->stride_h = (int16_t)stride_h;
+  d->stride_w = (int16_t)stride_w;
+  d->dilation_h = (int16_t)dilation_h;
+  d->dilation_w = (int16_t)dilation_w;
+  d->pad_h = (int16_t)ph.pad;
+  d->pad_w = (int16_t)pw.pad;
   d->input_offset = 0;
   d->output_offset = 0;
   d->dtype = (uint8_t)dtype;
-  d->sums_constant = 0;
   mf_set_op_data(ctx, d);
+  if (dtype == MF_INT8) {
+    mf_status status = mf_request_scratch(ctx, (size_t)out_c * sizeof(int32_t));
+    if (status != MF_OK) return status;
+  }
 
   if (!quantized) {
-    if (mf_activation_range_float(activation, &d->f_min, &d->f_max) != MF_OK) {
+    if (mf_activation_range_float(activation, &d->act.f.min, &d->act.f.max) != MF_OK) {
       return mf_kernel_error(ctx, "unknown fused activation %u", (unsigned)activation);
     }
     return MF_OK;
@@ -222,8 +228,8 @@ static mf_status dw_prepare(mf_kernel_ctx *ctx) {
     multipliers[c] = mult;
     shifts[c] = (int8_t)shift;
   }
-  if (mf_activation_range_quantized(activation, dtype, oq.scale, oq.zero_point, &d->act_min,
-                                    &d->act_max) != MF_OK) {
+  if (mf_activation_range_quantized(activation, dtype, oq.scale, oq.zero_point, &d->act.q.min,
+                                    &d->act.q.max) != MF_OK) {
     return mf_kernel_error(ctx, "cannot compute the activation range (activation %u)",
                            (unsigned)activation);
   }
@@ -233,12 +239,6 @@ static mf_status dw_prepare(mf_kernel_ctx *ctx) {
     }
     d->input_offset = -iq.zero_point;
     d->output_offset = oq.zero_point;
-    if ((filter->flags & MF_TENSOR_CONSTANT) &&
-        (bias == NULL || (bias->flags & MF_TENSOR_CONSTANT))) {
-      dw_compute_bias_sums(d, (const int8_t *)filter->data,
-                           bias != NULL ? (const int32_t *)bias->data : NULL);
-      d->sums_constant = 1;
-    }
   }
   return MF_OK;
 }
@@ -251,7 +251,7 @@ typedef struct dw_window {
   size_t f_start;   /* filter element offset of the first valid tap (channel 0) */
 } dw_window;
 
-static inline void dw_window_at(const dw_data *d, int32_t fy0, int32_t fy1, int32_t iy0,
+static inline void dw_window_at(const dw_params *d, int32_t fy0, int32_t fy1, int32_t iy0,
                                 int32_t ox, dw_window *w) {
   const int32_t ix0 = ox * d->stride_w - d->pad_w;
   int32_t fx0, fx1;
@@ -274,7 +274,7 @@ static inline void dw_window_at(const dw_data *d, int32_t fy0, int32_t fy1, int3
 
 /* Adds the bias (or the bias sums inside the image), requantizes and stores
  * channels oc..oc+3. */
-static inline void dw_finish4_int8(const dw_data *d, int full, const uint32_t *acc,
+static inline void dw_finish4_int8(const dw_params *d, int full, const uint32_t *acc,
                                    const int32_t *bias, int32_t oc, int8_t *out) {
   for (int k = 0; k < 4; ++k) {
     const int32_t c = oc + k;
@@ -293,7 +293,7 @@ static inline void dw_finish4_int8(const dw_data *d, int full, const uint32_t *a
 /* Channels oc..oc+3 (depth multiplier 1) of one output position. Inside the
  * image the input offset comes from the bias sums, at the borders it is
  * added to every tap. */
-static inline void dw_block4_int8(const dw_data *d, const dw_window *w, const int8_t *x_c,
+static inline void dw_block4_int8(const dw_params *d, const dw_window *w, const int8_t *x_c,
                                   const int8_t *f_c, const int32_t *bias, int32_t oc,
                                   int8_t *out) {
   const size_t x_col = (size_t)d->dilation_w * d->in_c;
@@ -329,7 +329,7 @@ static inline void dw_block4_int8(const dw_data *d, const dw_window *w, const in
 
 /* Outputs oc..oc+3 of one input channel (depth multiplier a multiple of 4):
  * each input tap is loaded once for four filter values. */
-static inline void dw_block4_shared_int8(const dw_data *d, const dw_window *w,
+static inline void dw_block4_shared_int8(const dw_params *d, const dw_window *w,
                                          const int8_t *x_c, const int8_t *f_c,
                                          const int32_t *bias, int32_t oc, int8_t *out) {
   const size_t x_col = (size_t)d->dilation_w * d->in_c;
@@ -355,7 +355,7 @@ static inline void dw_block4_shared_int8(const dw_data *d, const dw_window *w,
   dw_finish4_int8(d, w->full, acc, bias, oc, out);
 }
 
-static void dw_eval_int8(const dw_data *d, const int8_t *input, const int8_t *filter,
+static void dw_eval_int8(const dw_params *d, const int8_t *input, const int8_t *filter,
                          const int32_t *bias, int8_t *out) {
   const int32_t C = d->in_c, M = d->multiplier, OC = d->out_c;
   const size_t x_col = (size_t)d->dilation_w * C;           /* next tap in a row */
@@ -430,7 +430,7 @@ static void dw_eval_int8(const dw_data *d, const int8_t *input, const int8_t *fi
 
 /* int16 activations: no input or output offset (zero points of 0), int64
  * accumulator and bias. */
-static void dw_eval_int16(const dw_data *d, const int16_t *input, const int8_t *filter,
+static void dw_eval_int16(const dw_params *d, const int16_t *input, const int8_t *filter,
                           const int64_t *bias, int16_t *out) {
   const int32_t C = d->in_c, M = d->multiplier, OC = d->out_c;
   const size_t x_col = (size_t)d->dilation_w * C;
@@ -472,7 +472,7 @@ static void dw_eval_int16(const dw_data *d, const int16_t *input, const int8_t *
   }
 }
 
-static void dw_eval_float(const dw_data *d, const float *input, const float *filter,
+static void dw_eval_float(const dw_params *d, const float *input, const float *filter,
                           const float *bias, float *out) {
   const int32_t C = d->in_c, M = d->multiplier, OC = d->out_c;
   const size_t x_col = (size_t)d->dilation_w * C;
@@ -512,26 +512,51 @@ static void dw_eval_float(const dw_data *d, const float *input, const float *fil
 }
 
 static mf_status dw_invoke(mf_kernel_ctx *ctx) {
-  dw_data *d = (dw_data *)mf_op_data(ctx);
+  const dw_data *d = (const dw_data *)mf_op_data(ctx);
   const mf_tensor *input = mf_input(ctx, 0);
   const mf_tensor *filter = mf_input(ctx, 1);
   const mf_tensor *bias = mf_num_inputs(ctx) == 3 ? mf_input(ctx, 2) : NULL;
   mf_tensor *output = mf_output(ctx, 0);
   const void *bias_data = bias != NULL ? bias->data : NULL;
+  dw_params p;
+  p.multipliers = d->multipliers;
+  p.shifts = d->shifts;
+  p.batches = input->dims[0];
+  p.in_h = input->dims[1];
+  p.in_w = input->dims[2];
+  p.in_c = input->dims[3];
+  p.filter_h = filter->dims[1];
+  p.filter_w = filter->dims[2];
+  p.out_c = filter->dims[3];
+  p.multiplier = p.out_c / p.in_c;
+  p.out_h = output->dims[1];
+  p.out_w = output->dims[2];
+  p.stride_h = d->stride_h;
+  p.stride_w = d->stride_w;
+  p.dilation_h = d->dilation_h;
+  p.dilation_w = d->dilation_w;
+  p.pad_h = d->pad_h;
+  p.pad_w = d->pad_w;
+  p.input_offset = d->input_offset;
+  p.output_offset = d->output_offset;
+  p.act_min = d->act.q.min;
+  p.act_max = d->act.q.max;
+  p.f_min = d->act.f.min;
+  p.f_max = d->act.f.max;
+  p.bias_sums = NULL;
   switch (d->dtype) {
     case MF_INT8:
-      if (!d->sums_constant) {
-        dw_compute_bias_sums(d, (const int8_t *)filter->data, (const int32_t *)bias_data);
-      }
-      dw_eval_int8(d, (const int8_t *)input->data, (const int8_t *)filter->data,
+      p.bias_sums = (int32_t *)mf_scratch(ctx);
+      dw_compute_bias_sums(&p, (const int8_t *)filter->data, (const int32_t *)bias_data);
+      dw_eval_int8(&p, (const int8_t *)input->data, (const int8_t *)filter->data,
                    (const int32_t *)bias_data, (int8_t *)output->data);
       break;
     case MF_INT16:
-      dw_eval_int16(d, (const int16_t *)input->data, (const int8_t *)filter->data,
+      dw_eval_int16(&p, (const int16_t *)input->data, (const int8_t *)filter->data,
                     (const int64_t *)bias_data, (int16_t *)output->data);
       break;
     default:
-      dw_eval_float(d, (const float *)input->data, (const float *)filter->data,
+      dw_eval_float(&p, (const float *)input->data, (const float *)filter->data,
                     (const float *)bias_data, (float *)output->data);
       break;
   }
