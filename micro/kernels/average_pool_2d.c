@@ -17,14 +17,24 @@ enum {
   POOL_FIELD_ACTIVATION = 5
 };
 
+/* Kept for the life of the interpreter; shapes are read from the tensors. */
 typedef struct avg_pool_data {
+  int16_t filter_h, filter_w, stride_h, stride_w, pad_h, pad_w;
+  union {
+    struct { int32_t min, max; } q;
+    struct { float min, max; } f;
+  } act;
+  uint8_t dtype;
+} avg_pool_data;
+
+/* What the loops need, assembled on the stack at each invoke. */
+typedef struct avg_pool_params {
   int32_t batches, in_h, in_w, channels;
   int32_t filter_h, filter_w, out_h, out_w;
   int32_t stride_h, stride_w, pad_h, pad_w;
   int32_t act_min, act_max;
   float f_min, f_max;
-  uint8_t dtype;
-} avg_pool_data;
+} avg_pool_params;
 
 static mf_status avg_pool_prepare(mf_kernel_ctx *ctx) {
   if (mf_num_inputs(ctx) != 1 || mf_num_outputs(ctx) != 1) {
@@ -65,24 +75,22 @@ static mf_status avg_pool_prepare(mf_kernel_ctx *ctx) {
                            (int)od[1], (int)od[2], (int)od[3], (int)id[0], (int)ph.out,
                            (int)pw.out, (int)id[3]);
   }
+  if (filter_h > INT16_MAX || filter_w > INT16_MAX || stride_h > INT16_MAX ||
+      stride_w > INT16_MAX || ph.pad > INT16_MAX || pw.pad > INT16_MAX) {
+    return mf_kernel_error(ctx, "filter, strides and padding must be below 32768");
+  }
   avg_pool_data *d = (avg_pool_data *)mf_alloc_persistent(ctx, sizeof(avg_pool_data));
   if (d == NULL) return MF_ERR_ARENA_TOO_SMALL;
-  d->batches = id[0];
-  d->in_h = id[1];
-  d->in_w = id[2];
-  d->channels = id[3];
-  d->filter_h = filter_h;
-  d->filter_w = filter_w;
-  d->out_h = ph.out;
-  d->out_w = pw.out;
-  d->stride_h = stride_h;
-  d->stride_w = stride_w;
-  d->pad_h = ph.pad;
-  d->pad_w = pw.pad;
+  d->filter_h = (int16_t)filter_h;
+  d->filter_w = (int16_t)filter_w;
+  d->stride_h = (int16_t)stride_h;
+  d->stride_w = (int16_t)stride_w;
+  d->pad_h = (int16_t)ph.pad;
+  d->pad_w = (int16_t)pw.pad;
   d->dtype = (uint8_t)dtype;
   mf_set_op_data(ctx, d);
   if (dtype == MF_FLOAT32) {
-    if (mf_activation_range_float(activation, &d->f_min, &d->f_max) != MF_OK) {
+    if (mf_activation_range_float(activation, &d->act.f.min, &d->act.f.max) != MF_OK) {
       return mf_kernel_error(ctx, "unknown fused activation %u", (unsigned)activation);
     }
     return MF_OK;
@@ -98,8 +106,8 @@ static mf_status avg_pool_prepare(mf_kernel_ctx *ctx) {
   if (!(diff <= 1.0e-6) || iq.zero_point != oq.zero_point) {
     return mf_kernel_error(ctx, "input and output quantization must be the same");
   }
-  if (mf_activation_range_quantized(activation, dtype, oq.scale, oq.zero_point, &d->act_min,
-                                    &d->act_max) != MF_OK) {
+  if (mf_activation_range_quantized(activation, dtype, oq.scale, oq.zero_point, &d->act.q.min,
+                                    &d->act.q.max) != MF_OK) {
     return mf_kernel_error(ctx, "cannot compute the activation range (activation %u)",
                            (unsigned)activation);
   }
@@ -140,19 +148,19 @@ static inline int32_t rounded_average(int32_t sum, int32_t count) {
   return sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
 }
 
-static void avg_pool_int8(const avg_pool_data *d, const int8_t *in, int8_t *out) {
+static void avg_pool_int8(const avg_pool_params *d, const int8_t *in, int8_t *out) {
   const int32_t lo = d->act_min, hi = d->act_max;
   AVG_POOL_LOOP(int8_t, int32_t,
                 (int8_t)mf_clamp_i32(rounded_average(sum, count), lo, hi))
 }
 
-static void avg_pool_int16(const avg_pool_data *d, const int16_t *in, int16_t *out) {
+static void avg_pool_int16(const avg_pool_params *d, const int16_t *in, int16_t *out) {
   const int32_t lo = d->act_min, hi = d->act_max;
   AVG_POOL_LOOP(int16_t, int32_t,
                 (int16_t)mf_clamp_i32(rounded_average(sum, count), lo, hi))
 }
 
-static void avg_pool_float(const avg_pool_data *d, const float *in, float *out) {
+static void avg_pool_float(const avg_pool_params *d, const float *in, float *out) {
   const float lo = d->f_min, hi = d->f_max;
   AVG_POOL_LOOP(float, float, mf_clamp_f32(sum / (float)count, lo, hi))
 }
@@ -161,15 +169,32 @@ static mf_status avg_pool_invoke(mf_kernel_ctx *ctx) {
   const avg_pool_data *d = (const avg_pool_data *)mf_op_data(ctx);
   const mf_tensor *input = mf_input(ctx, 0);
   mf_tensor *output = mf_output(ctx, 0);
+  avg_pool_params p;
+  p.batches = input->dims[0];
+  p.in_h = input->dims[1];
+  p.in_w = input->dims[2];
+  p.channels = input->dims[3];
+  p.out_h = output->dims[1];
+  p.out_w = output->dims[2];
+  p.filter_h = d->filter_h;
+  p.filter_w = d->filter_w;
+  p.stride_h = d->stride_h;
+  p.stride_w = d->stride_w;
+  p.pad_h = d->pad_h;
+  p.pad_w = d->pad_w;
+  p.act_min = d->act.q.min;
+  p.act_max = d->act.q.max;
+  p.f_min = d->act.f.min;
+  p.f_max = d->act.f.max;
   switch (d->dtype) {
     case MF_INT8:
-      avg_pool_int8(d, (const int8_t *)input->data, (int8_t *)output->data);
+      avg_pool_int8(&p, (const int8_t *)input->data, (int8_t *)output->data);
       break;
     case MF_INT16:
-      avg_pool_int16(d, (const int16_t *)input->data, (int16_t *)output->data);
+      avg_pool_int16(&p, (const int16_t *)input->data, (int16_t *)output->data);
       break;
     default:
-      avg_pool_float(d, (const float *)input->data, (float *)output->data);
+      avg_pool_float(&p, (const float *)input->data, (float *)output->data);
       break;
   }
   return MF_OK;

@@ -3,7 +3,8 @@
  *
  * Inputs: input [.., accum_depth] (any rank, flattened into batches),
  * weights [out_depth, accum_depth], optional bias [out_depth].
- * Output [.., out_depth]. */
+ * Output [.., out_depth]. Shapes are read from the tensors at invoke; the op
+ * data keeps only the quantization. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,57 +14,54 @@
 enum { FC_FIELD_ACTIVATION = 0, FC_FIELD_WEIGHTS_FORMAT = 1 };
 
 typedef struct fc_data {
-  int32_t *bias_sums;   /* int8: bias + input_offset * sum(weights row); NULL otherwise */
-  int32_t *multipliers; /* per output channel */
-  int8_t *shifts;
-  uint32_t batches;
-  uint32_t accum_depth;
-  uint32_t out_depth;
-  uint32_t channel_step; /* 1 per-channel, 0 per-tensor */
-  int32_t input_offset;
-  int32_t filter_offset; /* per-tensor int8/int16 weights only */
-  int32_t output_offset;
-  int32_t act_min;
-  int32_t act_max;
-  float f_min;
-  float f_max;
+  const int32_t *multipliers; /* per output channel, or NULL: `multiplier` for all */
+  const int8_t *shifts;
+  int32_t multiplier;
+  int16_t input_offset;  /* int8 only */
+  int16_t filter_offset; /* per-tensor weights only */
+  int16_t output_offset; /* int8 only */
+  int8_t shift;
   uint8_t dtype;
-  uint8_t sums_constant; /* bias_sums computed once in prepare */
+  union {
+    struct { int32_t min, max; } q;
+    struct { float min, max; } f;
+  } act;
 } fc_data;
 
-/* sum(a[i] * b[i]) for int8 vectors. */
-/* sum(a[i] * b[i]) for int8 vectors, wrapping like the reference's int32. */
-static inline int32_t dot_s8(const int8_t *a, const int8_t *b, uint32_t n) {
+/* sum(x[i] * w[i]) for int8 vectors, wrapping like the reference's int32. */
+static inline uint32_t dot_s8(const int8_t *x, const int8_t *w, uint32_t n) {
   uint32_t acc = 0;
   uint32_t i = 0;
   for (; i + 4 <= n; i += 4) {
-    acc += (uint32_t)(a[i] * b[i] + a[i + 1] * b[i + 1] + a[i + 2] * b[i + 2] +
-                      a[i + 3] * b[i + 3]);
+    acc += (uint32_t)(x[i] * w[i] + x[i + 1] * w[i + 1] + x[i + 2] * w[i + 2] +
+                      x[i + 3] * w[i + 3]);
   }
-  for (; i < n; ++i) acc += (uint32_t)(a[i] * b[i]);
-  return (int32_t)acc;
+  for (; i < n; ++i) acc += (uint32_t)(x[i] * w[i]);
+  return acc;
 }
 
-static int32_t sum_s8(const int8_t *a, uint32_t n) {
+/* The same, also summing w (for the input offset term). */
+static inline uint32_t dot_sum_s8(const int8_t *x, const int8_t *w, uint32_t n, uint32_t *sum) {
+  uint32_t acc = 0;
+  uint32_t s = 0;
+  uint32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    acc += (uint32_t)(x[i] * w[i] + x[i + 1] * w[i + 1] + x[i + 2] * w[i + 2] +
+                      x[i + 3] * w[i + 3]);
+    s += (uint32_t)(w[i] + w[i + 1] + w[i + 2] + w[i + 3]);
+  }
+  for (; i < n; ++i) {
+    acc += (uint32_t)(x[i] * w[i]);
+    s += (uint32_t)(int32_t)w[i];
+  }
+  *sum = s;
+  return acc;
+}
+
+static uint32_t sum_s8(const int8_t *a, uint32_t n) {
   uint32_t s = 0;
   for (uint32_t i = 0; i < n; ++i) s += (uint32_t)(int32_t)a[i];
-  return (int32_t)s;
-}
-
-/* bias[c] + input_offset * sum(weights row c) (+ the filter offset terms
- * that do not depend on the input), the part of each accumulator that is
- * the same for every batch. Wrap-around int32 arithmetic, as the reference. */
-static void fc_compute_bias_sums(const fc_data *d, const int8_t *weights, const int32_t *bias) {
-  const uint32_t depth = d->accum_depth;
-  const int32_t fixed = (int32_t)((uint32_t)d->filter_offset * (uint32_t)d->input_offset *
-                                  depth);
-  for (uint32_t c = 0; c < d->out_depth; ++c) {
-    const int32_t row_sum = sum_s8(weights + (size_t)c * depth, depth);
-    uint32_t v = (uint32_t)(bias != NULL ? bias[c] : 0);
-    v += (uint32_t)d->input_offset * (uint32_t)row_sum;
-    v += (uint32_t)fixed;
-    d->bias_sums[c] = (int32_t)v;
-  }
+  return s;
 }
 
 static mf_status fc_prepare(mf_kernel_ctx *ctx) {
@@ -108,7 +106,8 @@ static mf_status fc_prepare(mf_kernel_ctx *ctx) {
                            (unsigned)mf_tensor_elements(input), (unsigned)batches,
                            (unsigned)accum_depth);
   }
-  const mf_dtype btype = dtype == MF_FLOAT32 ? MF_FLOAT32 : (dtype == MF_INT8 ? MF_INT32 : MF_INT64);
+  const mf_dtype btype =
+      dtype == MF_FLOAT32 ? MF_FLOAT32 : (dtype == MF_INT8 ? MF_INT32 : MF_INT64);
   if (bias != NULL) {
     if (bias->dtype != btype) {
       return mf_kernel_error(ctx, "%s bias, expected %s", mf_dtype_name((mf_dtype)bias->dtype),
@@ -135,32 +134,26 @@ static mf_status fc_prepare(mf_kernel_ctx *ctx) {
                            (unsigned)wq.channels, (int)wq.axis, (unsigned)out_depth);
   }
 
+  const int per_channel = quantized && wq.channels > 1;
   fc_data *d = (fc_data *)mf_alloc_persistent(ctx, sizeof(fc_data));
   int32_t *multipliers =
-      quantized ? (int32_t *)mf_alloc_persistent(ctx, channels * sizeof(int32_t)) : NULL;
-  int32_t *bias_sums =
-      dtype == MF_INT8 ? (int32_t *)mf_alloc_persistent(ctx, out_depth * sizeof(int32_t)) : NULL;
-  int8_t *shifts = quantized ? (int8_t *)mf_alloc_persistent(ctx, channels) : NULL;
-  if (d == NULL || (quantized && (multipliers == NULL || shifts == NULL)) ||
-      (dtype == MF_INT8 && bias_sums == NULL)) {
+      per_channel ? (int32_t *)mf_alloc_persistent(ctx, out_depth * sizeof(int32_t)) : NULL;
+  int8_t *shifts = per_channel ? (int8_t *)mf_alloc_persistent(ctx, out_depth) : NULL;
+  if (d == NULL || (per_channel && (multipliers == NULL || shifts == NULL))) {
     return MF_ERR_ARENA_TOO_SMALL;
   }
-  d->bias_sums = bias_sums;
   d->multipliers = multipliers;
   d->shifts = shifts;
-  d->batches = (uint32_t)batches;
-  d->accum_depth = accum_depth;
-  d->out_depth = out_depth;
+  d->multiplier = 0;
+  d->shift = 0;
   d->dtype = (uint8_t)dtype;
   d->input_offset = 0;
   d->filter_offset = 0;
   d->output_offset = 0;
-  d->sums_constant = 0;
-  d->channel_step = channels > 1 ? 1 : 0;
   mf_set_op_data(ctx, d);
 
   if (!quantized) {
-    if (mf_activation_range_float(activation, &d->f_min, &d->f_max) != MF_OK) {
+    if (mf_activation_range_float(activation, &d->act.f.min, &d->act.f.max) != MF_OK) {
       return mf_kernel_error(ctx, "unknown fused activation %u", (unsigned)activation);
     }
     return MF_OK;
@@ -184,20 +177,22 @@ static mf_status fc_prepare(mf_kernel_ctx *ctx) {
   }
   /* Multipliers: input scale x weight scale / output scale in double. */
   for (uint32_t c = 0; c < channels; ++c) {
-    double real;
-    if (wq.channels > 1) {
-      const float ws = wq.scales[c];
-      if (!(ws > 0.0f)) return mf_kernel_error(ctx, "weight scale %u is not positive", (unsigned)c);
-      real = (double)iq.scale * (double)ws / (double)oq.scale;
-    } else {
-      real = (double)iq.scale * (double)wq.scale / (double)oq.scale;
-    }
+    const float ws = wq.scales[c];
+    if (!(ws > 0.0f)) return mf_kernel_error(ctx, "weight scale %u is not positive", (unsigned)c);
+    const double real = (double)iq.scale * (double)ws / (double)oq.scale;
+    int32_t multiplier;
     int32_t shift;
-    if (mf_quantize_multiplier(real, &multipliers[c], &shift) != MF_OK || shift > 31 ||
+    if (mf_quantize_multiplier(real, &multiplier, &shift) != MF_OK || shift > 31 ||
         shift < -31) {
       return mf_kernel_error(ctx, "effective scale of channel %u is out of range", (unsigned)c);
     }
-    shifts[c] = (int8_t)shift;
+    if (per_channel) {
+      multipliers[c] = multiplier;
+      shifts[c] = (int8_t)shift;
+    } else {
+      d->multiplier = multiplier;
+      d->shift = (int8_t)shift;
+    }
   }
   if (wq.channels == 1 && bias != NULL) {
     mf_quant bq;
@@ -210,8 +205,8 @@ static mf_status fc_prepare(mf_kernel_ctx *ctx) {
       }
     }
   }
-  if (mf_activation_range_quantized(activation, dtype, oq.scale, oq.zero_point, &d->act_min,
-                                    &d->act_max) != MF_OK) {
+  if (mf_activation_range_quantized(activation, dtype, oq.scale, oq.zero_point, &d->act.q.min,
+                                    &d->act.q.max) != MF_OK) {
     return mf_kernel_error(ctx, "cannot compute the activation range (activation %u)",
                            (unsigned)activation);
   }
@@ -219,32 +214,35 @@ static mf_status fc_prepare(mf_kernel_ctx *ctx) {
     if (iq.zero_point < INT8_MIN || iq.zero_point > INT8_MAX) {
       return mf_kernel_error(ctx, "input zero point %d out of range", (int)iq.zero_point);
     }
-    d->input_offset = -iq.zero_point;
-    d->output_offset = oq.zero_point;
+    if (oq.zero_point < INT8_MIN || oq.zero_point > INT8_MAX) {
+      return mf_kernel_error(ctx, "output zero point %d out of range", (int)oq.zero_point);
+    }
+    d->input_offset = (int16_t)-iq.zero_point;
+    d->output_offset = (int16_t)oq.zero_point;
   }
   /* Per-channel weights are symmetric; per-tensor weights may carry an
    * offset (int16 ignores the input and output zero points, as TFLite). */
-  d->filter_offset = wq.channels > 1 ? 0 : -wq.zero_point;
-  if (d->filter_offset < -255 || d->filter_offset > 255) {
+  const int32_t filter_offset = wq.channels > 1 ? 0 : -wq.zero_point;
+  if (filter_offset < -255 || filter_offset > 255) {
     return mf_kernel_error(ctx, "weight zero point %d out of range", (int)wq.zero_point);
   }
-  if (dtype == MF_INT8 && (weights->flags & MF_TENSOR_CONSTANT) &&
-      (bias == NULL || (bias->flags & MF_TENSOR_CONSTANT))) {
-    fc_compute_bias_sums(d, (const int8_t *)weights->data,
-                         bias != NULL ? (const int32_t *)bias->data : NULL);
-    d->sums_constant = 1;
-  }
+  d->filter_offset = (int16_t)filter_offset;
   return MF_OK;
 }
 
-static void fc_eval_float(const fc_data *d, const float *in, const float *w, const float *bias,
-                          float *out) {
-  const uint32_t depth = d->accum_depth;
-  const float lo = d->f_min;
-  const float hi = d->f_max;
-  for (uint32_t b = 0; b < d->batches; ++b) {
+/* Batches, accumulation depth and output depth of a node. */
+typedef struct fc_shape {
+  uint32_t batches, depth, units;
+} fc_shape;
+
+static void fc_eval_float(const fc_data *d, const fc_shape *sh, const float *in, const float *w,
+                          const float *bias, float *out) {
+  const uint32_t depth = sh->depth;
+  const float lo = d->act.f.min;
+  const float hi = d->act.f.max;
+  for (uint32_t b = 0; b < sh->batches; ++b) {
     const float *row = w;
-    for (uint32_t c = 0; c < d->out_depth; ++c) {
+    for (uint32_t c = 0; c < sh->units; ++c) {
       float total = 0.0f;
       for (uint32_t i = 0; i < depth; ++i) total += in[i] * row[i];
       row += depth;
@@ -254,53 +252,63 @@ static void fc_eval_float(const fc_data *d, const float *in, const float *w, con
   }
 }
 
-static void fc_eval_int8(const fc_data *d, const int8_t *in, const int8_t *w, int8_t *out) {
-  const uint32_t depth = d->accum_depth;
-  const uint32_t step = d->channel_step;
-  const int32_t fo = d->filter_offset;
+/* acc = sum((w + filter_offset) * (x + input_offset)) + bias, expanded so the
+ * inner loop is a plain dot product (plus the weight sum when the input has
+ * an offset). */
+static void fc_eval_int8(const fc_data *d, const fc_shape *sh, const int8_t *in, const int8_t *w,
+                         const int32_t *bias, int8_t *out) {
+  const uint32_t depth = sh->depth;
+  const uint32_t step = d->multipliers != NULL ? 1 : 0;
+  const uint32_t xo = (uint32_t)(int32_t)d->input_offset;
+  const uint32_t fo = (uint32_t)(int32_t)d->filter_offset;
   const int32_t out_off = d->output_offset;
-  const int32_t lo = d->act_min;
-  const int32_t hi = d->act_max;
-  for (uint32_t b = 0; b < d->batches; ++b) {
-    /* filter_offset * sum(input) is the one batch-dependent correction */
-    const int32_t in_term = fo != 0 ? (int32_t)((uint32_t)fo * (uint32_t)sum_s8(in, depth)) : 0;
+  const int32_t lo = d->act.q.min;
+  const int32_t hi = d->act.q.max;
+  for (uint32_t b = 0; b < sh->batches; ++b) {
+    /* terms without the weights: fo * sum(x) + fo * xo * depth */
+    const uint32_t fixed = fo != 0 ? fo * sum_s8(in, depth) + fo * xo * depth : 0;
     const int8_t *row = w;
-    const int32_t *sums = d->bias_sums;
-    const int32_t *mult = d->multipliers;
-    const int8_t *shift = d->shifts;
-    for (uint32_t c = 0; c < d->out_depth; ++c) {
-      int32_t acc = mf_wrap_add(mf_wrap_add(dot_s8(in, row, depth), *sums++), in_term);
-      row += depth;
-      acc = mf_wrap_add(mf_mul_by_quantized_multiplier(acc, *mult, *shift), out_off);
-      mult += step;
-      shift += step;
-      *out++ = (int8_t)mf_clamp_i32(acc, lo, hi);
+    const int32_t *mult = d->multipliers != NULL ? d->multipliers : &d->multiplier;
+    const int8_t *shift = d->shifts != NULL ? d->shifts : &d->shift;
+    for (uint32_t c = 0; c < sh->units; ++c, row += depth, mult += step, shift += step) {
+      uint32_t acc;
+      if (xo != 0) {
+        uint32_t row_sum;
+        acc = dot_sum_s8(in, row, depth, &row_sum);
+        acc += xo * row_sum;
+      } else {
+        acc = dot_s8(in, row, depth);
+      }
+      acc += fixed;
+      if (bias != NULL) acc += (uint32_t)bias[c];
+      const int32_t v = mf_mul_by_quantized_multiplier((int32_t)acc, *mult, *shift);
+      *out++ = (int8_t)mf_clamp_i32(mf_wrap_add(v, out_off), lo, hi);
     }
     in += depth;
   }
 }
 
-static void fc_eval_int16(const fc_data *d, const int16_t *in, const int8_t *w,
-                          const int64_t *bias, int16_t *out) {
-  const uint32_t depth = d->accum_depth;
+static void fc_eval_int16(const fc_data *d, const fc_shape *sh, const int16_t *in,
+                          const int8_t *w, const int64_t *bias, int16_t *out) {
+  const uint32_t depth = sh->depth;
+  const uint32_t step = d->multipliers != NULL ? 1 : 0;
   const int32_t fo = d->filter_offset;
-  const int32_t lo = d->act_min;
-  const int32_t hi = d->act_max;
-  for (uint32_t b = 0; b < d->batches; ++b) {
+  const int32_t lo = d->act.q.min;
+  const int32_t hi = d->act.q.max;
+  for (uint32_t b = 0; b < sh->batches; ++b) {
     int64_t in_term = 0;
     if (fo != 0) {
       for (uint32_t i = 0; i < depth; ++i) in_term += in[i];
       in_term *= fo;
     }
     const int8_t *row = w;
-    for (uint32_t c = 0; c < d->out_depth; ++c) {
+    const int32_t *mult = d->multipliers != NULL ? d->multipliers : &d->multiplier;
+    const int8_t *shift = d->shifts != NULL ? d->shifts : &d->shift;
+    for (uint32_t c = 0; c < sh->units; ++c, row += depth, mult += step, shift += step) {
       int64_t acc = in_term;
       for (uint32_t i = 0; i < depth; ++i) acc += (int32_t)row[i] * (int32_t)in[i];
-      row += depth;
       if (bias != NULL) acc += bias[c];
-      const uint32_t ch = c * d->channel_step;
-      const int32_t scaled = mf_mul_by_quantized_multiplier_i64(acc, d->multipliers[ch],
-                                                                d->shifts[ch]);
+      const int32_t scaled = mf_mul_by_quantized_multiplier_i64(acc, *mult, *shift);
       *out++ = (int16_t)mf_clamp_i32(scaled, lo, hi);
     }
     in += depth;
@@ -308,27 +316,29 @@ static void fc_eval_int16(const fc_data *d, const int16_t *in, const int8_t *w,
 }
 
 static mf_status fc_invoke(mf_kernel_ctx *ctx) {
-  fc_data *d = (fc_data *)mf_op_data(ctx);
+  const fc_data *d = (const fc_data *)mf_op_data(ctx);
   const mf_tensor *input = mf_input(ctx, 0);
   const mf_tensor *weights = mf_input(ctx, 1);
   const mf_tensor *bias = mf_num_inputs(ctx) == 3 ? mf_input(ctx, 2) : NULL;
   mf_tensor *output = mf_output(ctx, 0);
+  const void *bias_data = bias != NULL ? bias->data : NULL;
+  fc_shape sh;
+  sh.units = (uint32_t)weights->dims[0];
+  sh.depth = (uint32_t)weights->dims[1];
+  sh.batches = 1;
+  for (uint32_t i = 0; i + 1 < output->ndims; ++i) sh.batches *= (uint32_t)output->dims[i];
   switch (d->dtype) {
     case MF_FLOAT32:
-      fc_eval_float(d, (const float *)input->data, (const float *)weights->data,
-                    bias != NULL ? (const float *)bias->data : NULL, (float *)output->data);
+      fc_eval_float(d, &sh, (const float *)input->data, (const float *)weights->data,
+                    (const float *)bias_data, (float *)output->data);
       break;
     case MF_INT8:
-      if (!d->sums_constant) {
-        fc_compute_bias_sums(d, (const int8_t *)weights->data,
-                             bias != NULL ? (const int32_t *)bias->data : NULL);
-      }
-      fc_eval_int8(d, (const int8_t *)input->data, (const int8_t *)weights->data,
-                   (int8_t *)output->data);
+      fc_eval_int8(d, &sh, (const int8_t *)input->data, (const int8_t *)weights->data,
+                   (const int32_t *)bias_data, (int8_t *)output->data);
       break;
     default:
-      fc_eval_int16(d, (const int16_t *)input->data, (const int8_t *)weights->data,
-                    bias != NULL ? (const int64_t *)bias->data : NULL, (int16_t *)output->data);
+      fc_eval_int16(d, &sh, (const int16_t *)input->data, (const int8_t *)weights->data,
+                    (const int64_t *)bias_data, (int16_t *)output->data);
       break;
   }
   return MF_OK;

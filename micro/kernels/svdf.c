@@ -19,15 +19,26 @@
 enum { SVDF_FIELD_RANK = 0, SVDF_FIELD_ACTIVATION = 1 };
 enum { SVDF_INPUT = 0, SVDF_FEATURE = 1, SVDF_TIME = 2, SVDF_BIAS = 3, SVDF_STATE = 4 };
 
+/* Kept for the life of the interpreter; shapes are read from the tensors. */
 typedef struct svdf_data {
-  int32_t batches, input_size, filters, units, rank, memory;
-  int32_t feature_multiplier, feature_shift; /* input x feature weights -> state */
-  int32_t output_multiplier, output_shift;   /* state x time weights -> output */
-  int32_t input_zero_point, state_zero_point, output_zero_point;
+  int32_t feature_multiplier; /* input x feature weights -> state */
+  int32_t output_multiplier;  /* state x time weights -> output */
+  int16_t rank;
+  int8_t feature_shift, output_shift;
+  int16_t input_zero_point, state_zero_point, output_zero_point;
   uint8_t dtype;       /* input type */
   uint8_t state_dtype; /* int8 or int16 for integer SVDF */
   uint8_t activation;
 } svdf_data;
+
+/* What the loops need, assembled on the stack at each invoke. */
+typedef struct svdf_params {
+  int32_t batches, input_size, filters, units, rank, memory;
+  int32_t feature_multiplier, feature_shift;
+  int32_t output_multiplier, output_shift;
+  int32_t input_zero_point, state_zero_point, output_zero_point;
+  uint32_t activation;
+} svdf_params;
 
 static mf_status svdf_prepare(mf_kernel_ctx *ctx) {
   if (mf_num_inputs(ctx) != 5 || mf_num_outputs(ctx) != 1) {
@@ -93,19 +104,15 @@ static mf_status svdf_prepare(mf_kernel_ctx *ctx) {
     return mf_kernel_error(ctx, "%s input is not supported", mf_dtype_name(dtype));
   }
 
+  if (rank > INT16_MAX) return mf_kernel_error(ctx, "rank %d is too large", (int)rank);
   svdf_data *d = (svdf_data *)mf_alloc_persistent(ctx, sizeof(svdf_data));
   if (d == NULL) return MF_ERR_ARENA_TOO_SMALL;
-  d->batches = batches;
-  d->input_size = input_size;
-  d->filters = filters;
-  d->units = units;
-  d->rank = rank;
-  d->memory = memory;
+  d->rank = (int16_t)rank;
   d->dtype = (uint8_t)dtype;
   d->state_dtype = state->dtype;
   d->activation = (uint8_t)activation;
-  d->feature_multiplier = d->feature_shift = 0;
-  d->output_multiplier = d->output_shift = 0;
+  d->feature_multiplier = d->output_multiplier = 0;
+  d->feature_shift = d->output_shift = 0;
   d->input_zero_point = d->state_zero_point = d->output_zero_point = 0;
   mf_set_op_data(ctx, d);
   if (dtype == MF_FLOAT32) return MF_OK;
@@ -142,21 +149,21 @@ static mf_status svdf_prepare(mf_kernel_ctx *ctx) {
       shift_1 > 31 || shift_2 > 31) {
     return mf_kernel_error(ctx, "effective scales are out of range");
   }
-  d->feature_shift = shift_1;
-  d->output_shift = shift_2;
+  d->feature_shift = (int8_t)shift_1;
+  d->output_shift = (int8_t)shift_2;
   if (iq.zero_point < INT8_MIN || iq.zero_point > INT8_MAX || oq.zero_point < INT8_MIN ||
       oq.zero_point > INT8_MAX || sq.zero_point < INT16_MIN || sq.zero_point > INT16_MAX) {
     return mf_kernel_error(ctx, "zero points out of range");
   }
-  d->input_zero_point = iq.zero_point;
-  d->state_zero_point = sq.zero_point;
-  d->output_zero_point = oq.zero_point;
+  d->input_zero_point = (int16_t)iq.zero_point;
+  d->state_zero_point = (int16_t)sq.zero_point;
+  d->output_zero_point = (int16_t)oq.zero_point;
   return MF_OK;
 }
 
 /* The integer SVDF for one state element type T (int8 or int16). */
 #define SVDF_INTEGER(NAME, T, T_MIN, T_MAX)                                                     \
-  static void NAME(const svdf_data *d, const int8_t *input, const int8_t *feature,             \
+  static void NAME(const svdf_params *d, const int8_t *input, const int8_t *feature,             \
                    const T *time, const int32_t *bias, T *state, int8_t *out) {                \
     const int32_t M = d->memory, F = d->filters, N = d->input_size;                             \
     const size_t total = (size_t)d->batches * F * M;                                            \
@@ -213,7 +220,7 @@ static float svdf_activation(uint32_t activation, float a) {
   }
 }
 
-static void svdf_float(const svdf_data *d, const float *input, const float *feature,
+static void svdf_float(const svdf_params *d, const float *input, const float *feature,
                        const float *time, const float *bias, float *state, float *out) {
   const int32_t M = d->memory, F = d->filters, N = d->input_size;
   const size_t total = (size_t)d->batches * F * M;
@@ -254,16 +261,31 @@ static mf_status svdf_invoke(mf_kernel_ctx *ctx) {
   mf_tensor *state = mf_input(ctx, SVDF_STATE);
   mf_tensor *output = mf_output(ctx, 0);
   const void *bias_data = bias != NULL ? bias->data : NULL;
+  svdf_params p;
+  p.batches = input->dims[0];
+  p.input_size = input->dims[1];
+  p.filters = feature->dims[0];
+  p.memory = time->dims[1];
+  p.units = output->dims[1];
+  p.rank = d->rank;
+  p.feature_multiplier = d->feature_multiplier;
+  p.feature_shift = d->feature_shift;
+  p.output_multiplier = d->output_multiplier;
+  p.output_shift = d->output_shift;
+  p.input_zero_point = d->input_zero_point;
+  p.state_zero_point = d->state_zero_point;
+  p.output_zero_point = d->output_zero_point;
+  p.activation = d->activation;
   if (d->dtype == MF_FLOAT32) {
-    svdf_float(d, (const float *)input->data, (const float *)feature->data,
+    svdf_float(&p, (const float *)input->data, (const float *)feature->data,
                (const float *)time->data, (const float *)bias_data, (float *)state->data,
                (float *)output->data);
   } else if (d->state_dtype == MF_INT16) {
-    svdf_int16_state(d, (const int8_t *)input->data, (const int8_t *)feature->data,
+    svdf_int16_state(&p, (const int8_t *)input->data, (const int8_t *)feature->data,
                      (const int16_t *)time->data, (const int32_t *)bias_data,
                      (int16_t *)state->data, (int8_t *)output->data);
   } else {
-    svdf_int8_state(d, (const int8_t *)input->data, (const int8_t *)feature->data,
+    svdf_int8_state(&p, (const int8_t *)input->data, (const int8_t *)feature->data,
                     (const int8_t *)time->data, (const int32_t *)bias_data,
                     (int8_t *)state->data, (int8_t *)output->data);
   }
