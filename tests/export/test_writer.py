@@ -107,3 +107,14 @@ def test_include_scan_follows_quotes_and_search_path(tmp_path: Path) -> None:
     }
     unresolved = {name for _, name in scan.unresolved}
     assert unresolved == {"stdint.h", "esp_log.h"}
+
+
+def test_unwritable_destination_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ExportError, match="cannot write the project"):
+        _files(a="1").write(blocker / "project")
+    folder = tmp_path / "project"
+    (folder / "a").mkdir(parents=True)
+    with pytest.raises(ExportError, match="in the way of a generated file"):
+        _files(a="1").write(folder)

@@ -100,6 +100,13 @@ class ProjectFiles:
 
     def write(self, root: Path) -> WriteReport:
         """Writes the files under `root`, touching only files whose bytes differ."""
+        try:
+            return self._write(root)
+        except OSError as error:
+            where = error.filename or root
+            raise ExportError(f"cannot write the project at {where}: {error.strerror}") from error
+
+    def _write(self, root: Path) -> WriteReport:
         report = WriteReport()
         root.mkdir(parents=True, exist_ok=True)
         previous = _read_manifest(root)
