@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from microforge.device.errors import ConfigError, FlashError
-from microforge.device.flashers import FLASHERS, create_flasher
+from microforge.device.flashers import FLASHERS, create_flasher, flasher_from_board
+
+from .fwbuild import load_board
 
 
 @pytest.fixture
@@ -73,10 +75,15 @@ def test_a_probe_that_hangs_is_cut_off_at_the_time_limit(image: Path) -> None:
 
 
 def test_missing_pack_and_bad_image_are_flash_errors(tmp_path: Path, image: Path) -> None:
-    with pytest.raises(FlashError, match="CMSIS pack not found"):
+    with pytest.raises(FlashError, match="CMSIS pack \\(Keil.STM32F7xx_DFP\\) not found"):
         create_flasher(
             "pyocd",
-            {"probe": "x", "pyocd_target": "stm32f746nghx", "pack": str(tmp_path / "no.pack")},
+            {
+                "probe": "x",
+                "pyocd_target": "stm32f746nghx",
+                "pyocd_pack": "Keil.STM32F7xx_DFP",
+                "pack_path": str(tmp_path / "no.pack"),
+            },
         )
     flasher = create_flasher("pyocd", {"probe": "x", "pyocd_target": "t"})
     with pytest.raises(FlashError, match="needs a load address"):
@@ -145,3 +152,24 @@ def test_msd_without_the_drive_fails_in_bounded_time(tmp_path: Path, image: Path
     elf.write_bytes(b"\x7fELF")
     with pytest.raises(FlashError, match="takes a .bin or .hex"):
         create_flasher("msd", {"volume_path": str(tmp_path), "verify": "none"}).flash(elf)
+
+
+def test_real_board_data_picks_each_board_flasher() -> None:
+    edge = load_board("sparkfun_edge")["flash"]
+    asb = flasher_from_board(edge, {"port": "/dev/ttyUSB0"})
+    assert asb.method == "asb" and asb.config["baud"] == 921600
+    assert asb.config["staging_address"] == 0x20000 and asb.config["boot_pad"] == 14
+    assert "svl_baud" in asb.ignored_keys
+    svl = flasher_from_board(edge, {"port": "/dev/ttyUSB0"}, method="svl")
+    assert svl.config["load_address"] == 0x10000  # svl_load_address wins over load_address
+    pyocd = flasher_from_board(edge, {"probe": "0240000034544E45"}, method="pyocd")
+    assert pyocd.config["pyocd_target"] == "ama3b1kk_kbr"
+    disco = flasher_from_board(load_board("disco_f746ng")["flash"], {"probe": "066DFF495351"})
+    assert disco.method == "msd" and disco.config["volume"] == "DIS_F746NG"
+    assert disco.config["pyocd_pack"] == "Keil.STM32F7xx_DFP"
+    esp = flasher_from_board(load_board("esp32")["flash"], {"port": "/dev/ttyUSB1"})
+    assert esp.method == "esptool" and esp.config["bootloader_address"] == 0x1000
+    with pytest.raises(ConfigError, match="does not take 'prob'"):
+        flasher_from_board(load_board("disco_f746ng")["flash"], {"prob": "066DFF"})
+    with pytest.raises(ConfigError, match="unknown flash method 'svll'"):
+        flasher_from_board(edge, method="svll")

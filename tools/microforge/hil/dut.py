@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..device.errors import ConfigError, DeviceError, FlashError
-from ..device.flashers import Flasher, FlashReport, create_flasher
+from ..device.flashers import Flasher, FlashReport, flasher_from_board
 from ..device.lock import DeviceLock, board_resources
 from ..device.qemu import EmulatorSpec, QemuMachine
 from ..device.serial_transport import SerialTransport
@@ -245,6 +245,7 @@ def open_emulated_dut(
     lock_dir: Path | None = None,
     flash_overrides: Mapping[str, Any] | None = None,
     max_runtime: float = 600.0,
+    log_path: Path | None = None,
 ) -> Dut:
     """Start an emulated board (halted, console on a loopback socket) and open its DUT.
 
@@ -258,18 +259,16 @@ def open_emulated_dut(
         raise ConfigError(f"{board_name}: not an emulated board (no [emulator] table)")
     spec = EmulatorSpec.from_board_data(emulator, str(board.get("arch", "arm")))
     flash_table = dict(board.get("flash") or {"method": "qemu"})
-    method = flash_table.pop("method", "qemu")
     machine = QemuMachine(spec, workdir, name=unit, max_runtime=max_runtime).start()
     try:
-        config = {**flash_table, "probe": machine.probe_id, "arch": spec.arch}
-        if method == "qemu":
-            config["machine"] = spec.machine
-        config.update(flash_overrides or {})
-        flasher = create_flasher(method, config)
+        running = {"probe": machine.probe_id}
+        if flash_table.get("method", "qemu") == "qemu":
+            running.update(arch=spec.arch, machine=spec.machine)
+        flasher = flasher_from_board(flash_table, {**running, **(flash_overrides or {})})
         serial_data = board.get("serial") or {}
         transport = SerialTransport(
             machine.serial_url,
-            log_path=workdir / f"{unit}.console.log",
+            log_path=log_path or workdir / f"{unit}.console.log",
             baudrate=int(serial_data.get("baud", 115200)),
         )
         identity = BoardIdentity(board_name, unit, machine.probe_id, machine.serial_url)

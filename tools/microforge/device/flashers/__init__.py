@@ -11,7 +11,15 @@
 """
 
 from .asb import AsbFlasher
-from .base import FLASHERS, Flasher, FlashReport, Option, create_flasher, register
+from .base import (
+    FLASHERS,
+    Flasher,
+    FlashReport,
+    Option,
+    create_flasher,
+    flasher_from_board,
+    register,
+)
 from .esptool_flasher import EsptoolFlasher
 from .msd import MsdFlasher
 from .pyocd_flasher import PyocdFlasher
@@ -30,5 +38,6 @@ __all__ = [
     "QemuFlasher",
     "SvlFlasher",
     "create_flasher",
+    "flasher_from_board",
     "register",
 ]

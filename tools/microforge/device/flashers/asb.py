@@ -110,9 +110,25 @@ class AsbFlasher(Flasher):
         "ota_descriptor": Option(int, "OTA descriptor page (0xFFFFFFFF: skip)",
                                  default=OTA_DESCRIPTOR),
         "enter": Option(str, "none (board already in the loader) | dtr", default="none"),
+        "magic": Option(int, "OTA image magic (0xCB: non-secure)", default=MAGIC_NONSECURE),
+        "image_type": Option(int, "wired image type (6: non-secure)",
+                             default=IMAGE_TYPE_NONSECURE),
+        "options": Option(int, "wired options (bit 0: install after download)",
+                          default=OPTION_INSTALL),
+        "boot_pad": Option(int, "pad held through reset to stay in the loader"),
         "attempts": Option(int, "connection attempts", default=3),
         "reply_timeout": Option(float, "seconds to wait for each reply", default=5.0),
     }  # fmt: skip
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        if self.config["magic"] != MAGIC_NONSECURE or (
+            self.config["image_type"] != IMAGE_TYPE_NONSECURE
+        ):
+            raise self._fail(
+                "only non-secure images (magic 0xCB, image type 6) are supported, got "
+                f"magic 0x{self.config['magic']:x}, type {self.config['image_type']}"
+            )
 
     def payload(self, image: Path) -> list[bytes]:
         loaded = load_image(image, self.config["load_address"])
@@ -123,7 +139,7 @@ class AsbFlasher(Flasher):
                 f"0x{self.config['load_address']:x}"
             )
         blob = ota_blob(app, self.config["load_address"])
-        return wired_blocks(blob, self.config["staging_address"])
+        return wired_blocks(blob, self.config["staging_address"], self.config["options"])
 
     @contextlib.contextmanager
     def _port(self, console: SerialTransport | None) -> Iterator[Any]:
@@ -170,7 +186,9 @@ class AsbFlasher(Flasher):
                     seconds=time.monotonic() - started,
                     details={"blocks": len(blocks), "attempts": attempt + 1},
                 )
-        raise self._fail("the Ambiq bootloader did not take the image", "\n".join(failures))
+        pad = self.config.get("boot_pad")
+        hint = f" (is pad {pad} held through a reset to stay in it?)" if pad is not None else ""
+        raise self._fail(f"the Ambiq bootloader did not take the image{hint}", "\n".join(failures))
 
     def _enter(self, port: Any) -> None:
         if self.config["enter"] == "dtr":

@@ -64,6 +64,7 @@ class Flasher(ABC):
     uses_console_port: ClassVar[bool] = False
 
     def __init__(self, config: Mapping[str, Any]) -> None:
+        self.ignored_keys: list[str] = []
         self.config = self._validate(dict(config))
         timeout = self.config.get("timeout", self.default_timeout)
         if not isinstance(timeout, int | float) or timeout <= 0:
@@ -143,6 +144,49 @@ def create_flasher(method: str, config: Mapping[str, Any]) -> Flasher:
             f"unknown flash method {method!r}{hint}; known: {', '.join(sorted(FLASHERS))}"
         )
     return FLASHERS[method](config)
+
+
+#: A board's [flash] table may also describe alternative methods; their keys carry the
+#: method's name as a prefix (svl_baud, pyocd_target, msd_volume, ...).
+def _method_prefixes() -> tuple[str, ...]:
+    return tuple(f"{name}_" for name in FLASHERS)
+
+
+def flasher_from_board(
+    table: Mapping[str, Any],
+    overrides: Mapping[str, Any] | None = None,
+    method: str | None = None,
+) -> Flasher:
+    """The flasher a board's ``[flash]`` table names (or ``method``, one of its alternatives).
+
+    From the table, a flasher takes the keys it knows, with ``<method>_<key>`` winning over
+    ``<key>`` (so ``svl_load_address`` applies when the SVL is used); keys of other methods and
+    board facts it does not use are set aside (see ``Flasher.ignored_keys``). ``overrides``
+    (farm and command-line data: probe ids, ports, pack paths) must all be known keys.
+    """
+    chosen = method or table.get("method")
+    if not isinstance(chosen, str) or not chosen:
+        raise ConfigError("[flash] needs a method")
+    if chosen not in FLASHERS:
+        create_flasher(chosen, {})  # raises the unknown-method error with a suggestion
+    cls = FLASHERS[chosen]
+    accepted = {**cls.options, "timeout": None}
+    own = f"{chosen}_"
+    config: dict[str, Any] = {}
+    ignored = []
+    for key, value in table.items():
+        if key == "method":
+            continue
+        if key in accepted:
+            config.setdefault(key, value)
+        elif key.startswith(own) and key[len(own) :] in accepted:
+            config[key[len(own) :]] = value  # the method-specific spelling wins
+        else:
+            ignored.append(key)
+    config.update(overrides or {})
+    flasher = cls(config)
+    flasher.ignored_keys = sorted(ignored)
+    return flasher
 
 
 def remaining(deadline: float, what: str, method: str) -> float:

@@ -34,6 +34,10 @@ class EsptoolFlasher(Flasher):
         "before": Option(str, "esptool reset before: default-reset | no-reset | ...",
                          default="default-reset"),
         "reset_line": Option(str, "console control line that resets the chip", default="rts"),
+        "bootloader_address": Option(int, "flash offset of the second-stage bootloader"),
+        "bootloader_image": Option(str, "bootloader .bin to write with the application"),
+        "partition_table_address": Option(int, "flash offset of the partition table"),
+        "partition_table_image": Option(str, "partition table .bin to write with it"),
     }  # fmt: skip
 
     def command(self, port: str, image: Path, after: str) -> list[str]:
@@ -43,8 +47,24 @@ class EsptoolFlasher(Flasher):
             "--baud", str(c["baud"]), "--before", c["before"], "--after", after,
             "--connect-attempts", str(c["connect_attempts"]),
             "write-flash", "--flash-mode", c["flash_mode"], "--flash-freq", c["flash_freq"],
-            "--flash-size", c["flash_size"], hex(c["load_address"]), str(image),
+            "--flash-size", c["flash_size"], *self.extra_images(),
+            hex(c["load_address"]), str(image),
         ]  # fmt: skip
+
+    def extra_images(self) -> list[str]:
+        """Offset/file pairs for the bootloader and partition table, when both are given."""
+        out = []
+        for part in ("bootloader", "partition_table"):
+            path = self.config.get(f"{part}_image")
+            if path is None:
+                continue
+            address = self.config.get(f"{part}_address")
+            if address is None:
+                raise self._fail(f"{part}_image needs {part}_address")
+            if not Path(path).is_file():
+                raise self._fail(f"{part} image not found: {path}")
+            out += [hex(address), str(path)]
+        return out
 
     def flash(self, image: Path, *, console: SerialTransport | None = None) -> FlashReport:
         started = time.monotonic()

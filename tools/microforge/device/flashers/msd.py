@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..image import image_kind, load_image
 from .base import Flasher, FlashReport, Option, register
-from .pyocd_flasher import run_pyocd_worker
+from .pyocd_flasher import check_pack, run_pyocd_worker
 
 if TYPE_CHECKING:
     from ..serial_transport import SerialTransport
@@ -92,7 +92,8 @@ class MsdFlasher(Flasher):
         "verify": Option(str, "pyocd (read back through the probe) | none", default="pyocd"),
         "probe": Option(str, "probe unique id for the read-back"),
         "pyocd_target": Option(str, "pyOCD target type for the read-back"),
-        "pack": Option(str, "CMSIS pack for the read-back target"),
+        "pyocd_pack": Option(str, "name of the CMSIS pack providing that target"),
+        "pack_path": Option(str, "path of that pack (.pack file) on this host"),
     }
 
     def __init__(self, config: dict[str, Any]) -> None:
@@ -107,6 +108,7 @@ class MsdFlasher(Flasher):
                     f"read-back verify needs {' and '.join(missing)} "
                     "(or set verify = 'none' to trust the drive)"
                 )
+            check_pack(self.config, self.method)
 
     def _mount(self, deadline: float) -> Path:
         explicit = self.config.get("volume_path")
@@ -153,7 +155,8 @@ class MsdFlasher(Flasher):
                 "image": str(image),
                 "probe": self.config["probe"],
                 "target": self.config["pyocd_target"],
-                "pack": self.config.get("pack"),
+                "pack": self.config.get("pack_path"),
+                "pack_name": self.config.get("pyocd_pack"),
                 "load_address": self.config["load_address"],
             }
             left = max(5.0, deadline - time.monotonic())

@@ -43,6 +43,18 @@ def run_pyocd_worker(request: dict[str, Any], timeout: float, method: str) -> di
     return reply
 
 
+def check_pack(config: dict[str, Any], method: str) -> None:
+    """A given pack path must exist and should be the named pack."""
+    path, name = config.get("pack_path"), config.get("pyocd_pack")
+    if path is None:
+        return
+    if not Path(path).is_file():
+        needed = f" ({name})" if name else ""
+        raise FlashError(f"CMSIS pack{needed} not found: {path}", method=method)
+    if name and name.lower() not in Path(path).name.lower():
+        raise FlashError(f"pack_path {path} is not the {name} pack the board needs", method=method)
+
+
 @register
 class PyocdFlasher(Flasher):
     method = "pyocd"
@@ -50,7 +62,8 @@ class PyocdFlasher(Flasher):
     options = {
         "probe": Option(str, "full probe unique id, or qemu:<host>:<port>", required=True),
         "pyocd_target": Option(str, "pyOCD target type, e.g. stm32f746nghx", required=True),
-        "pack": Option(str, "path of a local CMSIS pack (.pack) providing the target"),
+        "pyocd_pack": Option(str, "name of the CMSIS pack providing the target (for messages)"),
+        "pack_path": Option(str, "path of that pack (.pack file) on this host"),
         "load_address": Option(int, "address of a .bin image"),
         "frequency": Option(int, "SWD clock in Hz"),
         "connect_mode": Option(str, "halt | under-reset | pre-reset | attach", default="halt"),
@@ -59,9 +72,7 @@ class PyocdFlasher(Flasher):
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
-        pack = self.config.get("pack")
-        if pack is not None and not Path(pack).is_file():
-            raise FlashError(f"CMSIS pack not found: {pack}", method=self.method)
+        check_pack(self.config, self.method)
 
     def request(self, image: Path, action: str) -> dict[str, Any]:
         return {
@@ -69,7 +80,8 @@ class PyocdFlasher(Flasher):
             "image": str(image),
             "probe": self.config["probe"],
             "target": self.config["pyocd_target"],
-            "pack": self.config.get("pack"),
+            "pack": self.config.get("pack_path"),
+            "pack_name": self.config.get("pyocd_pack"),
             "load_address": self.config.get("load_address"),
             "frequency": self.config.get("frequency"),
             "connect_mode": self.config["connect_mode"],

@@ -59,7 +59,15 @@ def open_session(request: dict[str, Any]) -> Any:
     if request.get("frequency"):
         options["frequency"] = request["frequency"]
     session = Session(probe, options=options)
-    session.open()
+    try:
+        session.open()
+    except Exception as err:
+        if "not recognized" in str(err) or "unknown target" in str(err).lower():
+            pack = request.get("pack_name")
+            hint = f"; it comes from the CMSIS pack {pack}: give its path (pack_path)"
+            hint = hint if pack else ""
+            raise FlashError(f"pyOCD does not know target {request['target']!r}{hint}") from err
+        raise
     return session
 
 
