@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from microforge.device.errors import FlashError
 from microforge.device.qemu import EmulatorSpec, QemuMachine
 from microforge.device.serial_transport import SerialTransport
 from microforge.hil.dut import DutTimeout
@@ -195,3 +196,16 @@ def test_kernel_loaded_machine_starts_after_its_console_opens(firmware, tmp_path
             assert console.wait_for_eof(20)
             assert console.received().startswith(f"boot {image_id}\n".encode())
         assert machine.wait(10) == 0
+
+
+def test_a_failed_flash_is_a_flash_error_not_a_console_timeout(firmware, emulated) -> None:
+    elf, image_id = firmware("qemu_cortex_m4", "pass")
+    dut = emulated("qemu_cortex_m4", pyocd_target="no_such_target")
+    with pytest.raises(FlashError, match="no_such_target"):
+        dut.flash(elf, image_id=image_id)
+    started = time.monotonic()
+    result = dut.results(timeout=30)
+    assert time.monotonic() - started < 1  # no waiting for a console that cannot speak
+    assert result.outcome is Outcome.FLASH_ERROR
+    assert "no_such_target" in result.message
+    assert result.identity.probe == dut.machine.probe_id and result.log_path

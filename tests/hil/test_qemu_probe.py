@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 from elftools.elf.elffile import ELFFile
-from microforge.device.pyocd_qemu import register_with_pyocd
+from microforge.device.pyocd_qemu import QemuGdbProbe, QemuGdbProbePlugin, register_with_pyocd
 from microforge.device.qemu import EmulatorSpec, QemuMachine
 from microforge.device.serial_transport import SerialTransport
+from pyocd.core.plugin import Plugin
 from pyocd.core.session import Session
 from pyocd.core.target import Target
 from pyocd.flash.file_programmer import FileProgrammer
@@ -87,3 +88,17 @@ def test_debug_operations_through_the_probe(firmware, machine) -> None:
     assert console.wait_for(re.compile(rb"~~~ALL TESTS PASSED~~~"), 0, 20) is not None
     assert qemu.wait(10) == 0
     assert console.received().count(f"MF-SYNC {image_id}".encode()) == 1
+
+
+def test_probe_plugin_record_and_explicit_selection() -> None:
+
+    plugin = QemuGdbProbePlugin()
+    assert isinstance(plugin, Plugin) and plugin.name == "qemu"
+    assert plugin.load() is QemuGdbProbe
+    register_with_pyocd()
+    # Only an explicit qemu:<host>:<port> selects it; a stub cannot be discovered.
+    assert not QemuGdbProbe.get_all_connected_probes()
+    assert QemuGdbProbe.get_probe_with_id("127.0.0.1:1234", is_explicit=False) is None
+    (probe,) = DebugProbeAggregator.get_all_connected_probes(unique_id="qemu:127.0.0.1:1234")
+    assert probe.unique_id == "127.0.0.1:1234" and not probe.is_open
+    assert DebugProbeAggregator.get_all_connected_probes(unique_id="qemu:nonsense") == []

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..device.errors import ConfigError, DeviceError, FlashError
+from ..device.errors import ConfigError, DeviceError, FlashError, TransportError
 from ..device.flashers import Flasher, FlashReport, flasher_from_board
 from ..device.lock import DeviceLock, board_resources
 from ..device.qemu import EmulatorSpec, QemuMachine
@@ -66,6 +66,7 @@ class Dut:
         self._image_id: str | None = None
         self._flash_report: FlashReport | None = None
         self._flash_error: FlashError | None = None
+        self._console_error: TransportError | None = None
         self._started = time.monotonic()
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -109,6 +110,7 @@ class Dut:
         image = Path(image)
         self._image, self._image_id = image, image_id
         self._flash_report, self._flash_error = None, None
+        self._console_error = None
         self._started = time.monotonic()
         self._reset_mark = self._cursor = self.transport.mark()
         if self.elf is None and image.suffix.lower() in (".elf", ".axf", ""):
@@ -117,6 +119,9 @@ class Dut:
             self._flash_report = self.flasher.flash(image, console=self.transport)
         except FlashError as err:
             self._flash_error = err
+            raise
+        except TransportError as err:
+            self._console_error = err
             raise
         return self._flash_report
 
@@ -154,6 +159,9 @@ class Dut:
             return self._result(
                 Outcome.FLASH_ERROR, str(self._flash_error), Transcript(), exit_code=None
             )
+        if self._console_error is not None:
+            message = f"the console failed while flashing: {self._console_error}"
+            return self._result(Outcome.NO_OUTPUT, message, Transcript(), exit_code=None)
         now = time.monotonic()
         deadline = now + timeout
         sync_deadline = now + (timeout if sync_timeout is None else min(sync_timeout, timeout))

@@ -47,17 +47,22 @@ class QemuFlasher(Flasher):
         if via == "pyocd" and self.config["arch"] != "arm":
             raise ConfigError("qemu flasher: pyOCD programs Arm machines only; use via = 'gdb'")
         self.via = via
+        self.pyocd_target = ""
+        if via == "pyocd":
+            machine = self.config["machine"]
+            target = self.config.get("pyocd_target") or MACHINE_TARGETS.get(machine)
+            if not target:
+                raise ConfigError(
+                    f"qemu flasher: no pyOCD target for machine {machine!r}; "
+                    f"known: {', '.join(MACHINE_TARGETS)} (or set pyocd_target)"
+                )
+            self.pyocd_target = target
 
     def flash(self, image: Path, *, console: SerialTransport | None = None) -> FlashReport:
         started = time.monotonic()
         loaded = load_image(image, self.config.get("load_address"))
         if self.via == "pyocd":
-            target = self.config.get("pyocd_target") or MACHINE_TARGETS.get(self.config["machine"])
-            if not target:
-                raise ConfigError(
-                    f"qemu flasher: no pyOCD target for machine {self.config['machine']!r}; "
-                    f"known: {', '.join(MACHINE_TARGETS)} (or set pyocd_target)"
-                )
+            target = self.pyocd_target
             request = {
                 "action": "program",
                 "image": str(image),
