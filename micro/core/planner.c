@@ -16,10 +16,11 @@
 #define NO_LIFE 0xFFFFFFFFu
 #define MAX_OFFSET 0x7FFFFFFFu
 #define UNPLACED 0xFFFFFFFFu
-#define ORDER_COUNT 4u
+#define ORDER_COUNT 5u /* the last emulates TFLM: 16-byte sizes and offsets */
 
 typedef struct plan_buf {
-  uint32_t size;
+  uint32_t size;   /* bytes the placement reserves */
+  uint32_t bytes;  /* bytes the buffer needs */
   uint32_t align;
   uint32_t first;
   uint32_t last;
@@ -29,6 +30,7 @@ typedef struct planner {
   mf_interpreter *it;
   uint32_t *lives;  /* cached lifetimes (first << 16 | last), or NULL */
   const uint8_t *offline;
+  uint32_t round;   /* 16 while emulating TFLM's plan, else 1 */
 } planner;
 
 static uint32_t uses(const mf_interpreter *it, uint32_t vec, uint32_t tensor) {
@@ -94,17 +96,20 @@ static int buffer(const planner *p, uint32_t k, plan_buf *b) {
     b->size = it->nodes[node].scratch_bytes;
     b->align = MF_ARENA_ALIGN;
     b->first = b->last = node;
-    return b->size != 0u;
+  } else {
+    const mf_tensor *t = &it->tensors[k];
+    if ((t->flags & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE)) != 0u) return 0;
+    uint32_t life = p->lives != NULL ? p->lives[k] : scan_life(it, k);
+    if (life == NO_LIFE) return 0;
+    b->size = (uint32_t)mf_tensor_bytes(t);
+    b->align = mf_dtype_align(t->dtype);
+    b->first = life >> 16;
+    b->last = life & 0xFFFFu;
   }
-  const mf_tensor *t = &it->tensors[k];
-  if ((t->flags & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE)) != 0u) return 0;
-  uint32_t life = p->lives != NULL ? p->lives[k] : scan_life(it, k);
-  if (life == NO_LIFE) return 0;
-  b->size = (uint32_t)mf_tensor_bytes(t);
-  b->align = mf_dtype_align(t->dtype);
-  b->first = life >> 16;
-  b->last = life & 0xFFFFu;
-  return 1;
+  b->bytes = b->size;
+  if (p->round > b->align) b->align = p->round;
+  b->size = (b->size + p->round - 1u) & ~(p->round - 1u);
+  return k < it->tensor_count || b->bytes != 0u;
 }
 
 static uint32_t get_offset(const mf_interpreter *it, uint32_t k) {
@@ -128,27 +133,31 @@ static int32_t offline_offset(const planner *p, uint32_t k) {
   return (int32_t)mf_rd_u32(p->offline + 4u * k);
 }
 
-/* Larger key is placed first; order 0 is TFLM's (size, then index). */
+/* Larger key is placed first (ties: lower index first, except in TFLM's
+ * own order, the last one, where the higher index wins). */
 static uint64_t order_key(uint32_t order, const plan_buf *b) {
   uint64_t length = (uint64_t)(b->last - b->first) + 1u;
   switch (order) {
     case 1: return length << 32 | b->size;
     case 2: return (uint64_t)(0xFFFFu - b->first) << 32 | b->size;
     case 3: return (uint64_t)b->size * length;
-    default: return b->size;
+    default: return b->size; /* 0 and 4: largest first */
   }
 }
 
 /* Lowest aligned offset where `b` overlaps no placed buffer alive with it. */
 static uint32_t lowest_fit(const planner *p, uint32_t self, const plan_buf *b, uint32_t total) {
-  uint32_t offset = 0;
+  uint32_t offset = 0, tensors = p->it->tensor_count;
   for (int moved = b->size != 0u; moved;) {
     moved = 0;
     for (uint32_t k = 0; k < total; k++) {
       plan_buf other;
       uint32_t at = get_offset(p->it, k);
-      if (k == self || at == UNPLACED || !buffer(p, k, &other)) continue;
-      if (other.last < b->first || other.first > b->last) continue;
+      if (k == self || at == UNPLACED) continue;
+      /* lifetimes first: they are cheaper than sizes */
+      uint32_t life = k >= tensors ? (k - tensors) * 0x10001u : p->lives != NULL ? p->lives[k] : 0u;
+      if (p->lives != NULL && ((life & 0xFFFFu) < b->first || (life >> 16) > b->last)) continue;
+      if (!buffer(p, k, &other) || other.last < b->first || other.first > b->last) continue;
       if (at < offset + b->size && offset < at + other.size) {
         offset = (at + other.size + b->align - 1u) & ~(b->align - 1u);
         if (offset > MAX_OFFSET) return UNPLACED;
@@ -164,13 +173,14 @@ static uint32_t place_all(planner *p, uint32_t order, uint32_t total) {
   mf_interpreter *it = p->it;
   uint32_t head = 0;
   plan_buf b;
+  p->round = order == ORDER_COUNT - 1u ? 16u : 1u;
   for (uint32_t k = 0; k < total; k++) {
     int32_t fixed = offline_offset(p, k);
     if (!buffer(p, k, &b)) continue;
     set_offset(it, k, UNPLACED);
     if (fixed >= 0) {
       set_offset(it, k, (uint32_t)fixed);
-      if ((uint32_t)fixed + b.size > head) head = (uint32_t)fixed + b.size;
+      if ((uint32_t)fixed + b.bytes > head) head = (uint32_t)fixed + b.bytes;
     }
   }
   for (;;) {
@@ -179,19 +189,20 @@ static uint32_t place_all(planner *p, uint32_t order, uint32_t total) {
     for (uint32_t k = 0; k < total; k++) {
       if (get_offset(it, k) != UNPLACED || !buffer(p, k, &b)) continue;
       uint64_t key = order_key(order, &b);
-      if (best == UNPLACED || key > best_key) best = k, best_key = key;
+      if (best == UNPLACED || key > best_key || (key == best_key && p->round > 1u))
+        best = k, best_key = key;
     }
     if (best == UNPLACED) return head;
     buffer(p, best, &b);
     uint32_t offset = lowest_fit(p, best, &b, total);
     if (offset == UNPLACED) return UNPLACED;
     set_offset(it, best, offset);
-    if (offset + b.size > head) head = offset + b.size;
+    if (offset + b.bytes > head) head = offset + b.bytes;
   }
 }
 
 mf_status mf_plan(mf_interpreter *it) {
-  planner p = {it, NULL, NULL};
+  planner p = {it, NULL, NULL, 1};
   uint32_t total = it->tensor_count + it->node_count;
   if (it->model->offline_plan != 0u) p.offline = it->model->data + it->model->offline_plan;
   for (uint32_t k = 0; k < it->tensor_count; k++) {

@@ -14,6 +14,7 @@
  *       FILE <path>
  *       MAP <status> <reason>
  *       ALLOC <arena bytes> <status> used=<n> needed=<n> head=<planned bytes> <reason>
+ *       SCRATCH <node>=<bytes> ...    (after a successful allocation)
  *       INVOKE <status> <reason>
  *     and "DONE <files>" at the end. */
 #include <stdio.h>
@@ -79,6 +80,13 @@ static mf_status run_arena(const mf_model *model, const mf_resolver *ops, size_t
   }
   if (status != MF_OK) return status;
   check(mf_interpreter_arena_used(&it) <= size, "used more arena than given", "");
+  if (out->report != NULL) {
+    fprintf(out->report, "SCRATCH");
+    for (uint32_t i = 0; i < it.node_count; i++) {
+      if (it.nodes[i].scratch_bytes != 0u) fprintf(out->report, " %u=%u", i, it.nodes[i].scratch_bytes);
+    }
+    fprintf(out->report, "\n");
+  }
   for (uint32_t i = 0; i < mf_interpreter_input_count(&it); i++) {
     mf_tensor_info in;
     if (mf_interpreter_input(&it, i, &in) == MF_OK && in.data != NULL) {

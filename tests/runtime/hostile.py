@@ -83,6 +83,7 @@ class Outcome:
     map_reason: str = ""
     allocs: list[tuple[int, str, int, int, str]] = field(default_factory=list)
     heads: list[int] = field(default_factory=list)  # planned bytes of each allocation
+    scratch: dict[int, int] = field(default_factory=dict)  # node -> scratch bytes
     invokes: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -114,6 +115,9 @@ def parse_runner(stdout: str) -> tuple[list[Outcome], int | None]:
             outcomes[-1].allocs.append((int(m.group(1)), m.group(2), int(m.group(3)),
                                         int(m.group(4)), m.group(6)))
             outcomes[-1].heads.append(int(m.group(5)))
+        elif line.startswith("SCRATCH"):
+            outcomes[-1].scratch = {int(k): int(v) for k, v in
+                                    (item.split("=") for item in line.split()[1:])}
         elif line.startswith("INVOKE "):
             status, _, reason = line[7:].partition(" ")
             outcomes[-1].invokes.append((status, reason))
