@@ -65,7 +65,7 @@ def toolchain_file(spec: BuildSpec) -> str:
     return f"toolchain-{spec.toolchain_prefix.rstrip('-')}.cmake"
 
 
-def _dirs(paths: list, indent: str = "  ") -> str:
+def source_dirs(paths: list, indent: str = "  ") -> str:
     return cmake_list((f"${{CMAKE_CURRENT_SOURCE_DIR}}/{cmake_path(p)}" for p in paths), indent,
                       raw=True)
 
@@ -122,16 +122,16 @@ def cmakelists(spec: BuildSpec, sources: ProjectSources, minimum_version: str) -
         "minimum_version": minimum_version,
         "toolchain": toolchain,
         "languages": " ".join(languages),
-        "include_dirs": _dirs(sources.include_dirs),
+        "include_dirs": source_dirs(sources.include_dirs),
         "defines": cmake_list(spec.defines),
         "cflags": cmake_list(spec.cflags),
         "asflags": cmake_list(spec.asflags),
         "variants": variants(spec),
         "runtime_sources": cmake_list(cmake_path(p) for p in sources.runtime),
         "board_sources": cmake_list(cmake_path(p) for p in sources.board_group),
-        "board_include_dirs": _dirs(sources.board_include_dirs),
+        "board_include_dirs": source_dirs(sources.board_include_dirs),
         "testing_library": testing_library,
-        "example_include_dirs": _dirs(sources.example_include_dirs, "    "),
+        "example_include_dirs": source_dirs(sources.example_include_dirs, "    "),
         "example_defines": cmake_list(spec.example_defines, "    "),
         "example_cflags": cmake_list(spec.example_cflags, "    "),
         "suffix": ".elf" if cross else "",

@@ -13,7 +13,7 @@ sources and linker script stay out; the portable platform hooks stay in.
 from __future__ import annotations
 
 from .base import Exporter, ExportRequest, Option
-from .cmake import _dirs
+from .cmake import source_dirs
 from .esp import framework_flags
 from .templates import cmake_list, json_text, render
 from .writer import ExportError, ProjectFiles
@@ -55,9 +55,9 @@ class MbedExporter(Exporter):
             "mbed_target": target,
             "variants": variants,
             "runtime_sources": cmake_list(str(p) for p in sources.runtime),
-            "include_dirs": _dirs(sources.include_dirs),
+            "include_dirs": source_dirs(sources.include_dirs),
             "sources": cmake_list(app_sources),
-            "example_include_dirs": _dirs(app_dirs),
+            "example_include_dirs": source_dirs(app_dirs),
             "cflags": cmake_list(framework_flags(spec.all_cflags, spec.cpu_flags)),
         }))
         files.add_text("mbed_app.json", json_text({

@@ -98,7 +98,3 @@ def ini_list(values: Iterable[str], indent: str = "    ") -> str:
         if "\n" in item or item.strip() != item:
             raise ExportError(f"cannot write {item!r} as one ini list item")
     return "".join(f"\n{indent}{item}" for item in items)
-
-
-def shell_join(values: Iterable[str]) -> str:
-    return " ".join(shlex.quote(value) for value in values)
