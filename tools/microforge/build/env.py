@@ -59,7 +59,8 @@ def make_env(config: Config, output: Output) -> Any:
     found = flags(config)
     env_vars = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     env_vars.update({k: os.environ[k] for k in PASS_ENV if k in os.environ})
-    env = Environment(tools=["gcc", "gnulink", "ar", "gas"], ENV=env_vars)
+    # Generic tools: the compiler is known already, no tool needs to probe it again.
+    env = Environment(tools=["cc", "gnulink", "ar", "as"], ENV=env_vars)
     compiler = toolchain.cc
     ccache = shutil.which("ccache") if config.ccache else None
     env.Replace(

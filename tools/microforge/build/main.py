@@ -12,6 +12,7 @@ from SCons.Node.FS import File
 from SCons.Script import (
     BUILD_TARGETS,
     COMMAND_LINE_TARGETS,
+    DefaultEnvironment,
     Exit,
     GetBuildFailures,
     GetLaunchDir,
@@ -43,6 +44,9 @@ def _jobs_given() -> bool:
 
 def configure(arguments: dict[str, str], root: str) -> Config:
     """Resolves the command line into a Config, or stops with a clear message."""
+    # An empty default environment: SCons' global functions then do not probe every
+    # compiler on the machine.
+    DefaultEnvironment(tools=[])
     try:
         config = resolve(dict(arguments), Path(root), launch_dir=Path(GetLaunchDir()))
     except ConfigError as exc:

@@ -85,22 +85,24 @@ class Tree:
         return nodes
 
     def alias(self, name: str, sources: Any, help_text: str = "",
-              action: Any = None, always: bool = False) -> Any:
-        node = self.env.Alias(name, sources, action) if action else self.env.Alias(name, sources)
+              job: tuple[Callable[[], int], str] | None = None, always: bool = False) -> Any:
+        """An alias; with `job` = (function, label) it also runs the function when built."""
+        if job is not None:
+            JOBS[name] = job
+            node = self.env.Alias(name, sources, JOB_ACTION)
+            self.run_nodes.update(node)
+        else:
+            node = self.env.Alias(name, sources)
         if always:
             AlwaysBuild(node)
-        if action:
-            self.run_nodes.update(node)
         if help_text and name not in self.alias_names:
             self.aliases.append(AliasInfo(name, help_text))
         self.alias_names.add(name)
         return node
 
-    def action(self, func: Callable[[], int], label: str) -> Any:
-        def run(target: Any, source: Any, env: Any) -> int:
-            return func()
-
-        return Action(run, strfunction=lambda target, source, env: label)
+    @staticmethod
+    def action(func: Callable[[], int], label: str) -> tuple[Callable[[], int], str]:
+        return (func, label)
 
     # ---- runtime, board, testing -------------------------------------------------------
     def runtime(self) -> None:
@@ -204,10 +206,8 @@ class Tree:
                 return 1
             return 0
 
-        node = self.alias(name, [prog], help_text, self.action(run, f"RUN {self.rel_node(prog)}"),
+        return self.alias(name, [prog], help_text, self.action(run, f"RUN {self.rel_node(prog)}"),
                           always=True)
-        self.run_nodes.update(node)
-        return node
 
     def rel_node(self, node: Any) -> str:
         return self.rel(Path(node.get_abspath()))
@@ -233,10 +233,8 @@ class Tree:
                 self.output.message(f"PASS {program} ({passed} cases)")
             return 0
 
-        node = self.alias(f"_check_{program}", [prog],
-                          action=self.action(run, f"TEST {program}"), always=True)
-        self.run_nodes.update(node)
-        return node
+        return self.alias(f"_check_{program}", [prog], job=self.action(run, f"TEST {program}"),
+                          always=True)
 
     def verdict_alias(self, name: str, checks: list[Any], programs: list[str],
                       help_text: str) -> Any:
@@ -418,7 +416,22 @@ class Tree:
 
 
 # Actions with a stable signature: module-level functions whose inputs come from
-# construction variables named in their varlist (a closure would rebuild every time).
+# construction variables named in their varlist, or from JOBS for aliases. (SCons hashes a
+# function action's closure when the action is made: a closure over the tree would be slow
+# and would rebuild every time.)
+JOBS: dict[str, tuple[Callable[[], int], str]] = {}
+
+
+def _run_job(target: Any, source: Any, env: Any) -> int:
+    return JOBS[str(target[0])][0]()
+
+
+def _job_label(target: Any, source: Any, env: Any) -> str:
+    return JOBS[str(target[0])][1]
+
+
+JOB_ACTION = Action(_run_job, strfunction=_job_label)
+
 def _quiet(target: Any, source: Any, env: Any) -> str:
     return ""
 
