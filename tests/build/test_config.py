@@ -365,13 +365,24 @@ def test_missing_toolchain_names_the_debian_packages(tree: Path) -> None:
 def test_export_only_board_without_its_compiler(tree: Path) -> None:
     write_board(tree, "esp32", {**ARM_BOARD, "name": "esp32", "arch": "xtensa", "cpu": "esp32",
                                 "fpu": "none", "float_abi": "soft", "aliases": [], "tags": [],
-                                "toolchain": "xtensa-esp32-elf", "status": "export-only"},
-                ("board.c",))
-    with pytest.raises(ConfigError) as info:
-        resolve({"TARGET": "esp32"}, tree, find_tools=True)
-    message = str(info.value)
-    assert "TARGET=esp32 is export-only here" in message
-    assert "xtensa-esp32-elf-gcc not found" in message
+                                "toolchain": "xtensa-esp32-elf", "status": "export-only",
+                                "exports": ["esp"]}, ("board.c",))
+    config = resolve({"TARGET": "esp"}, tree, find_tools=True)
+    assert config.board.name == "esp32"
+    assert "TARGET=esp32 is export-only here" in config.tool_error
+    assert "kinds: esp" in config.tool_error
+    assert "xtensa-esp32-elf-gcc not found" in config.tool_error
+    # A board that is not export-only stops at once when its compiler is missing.
+    file = tree / "targets" / "toolchains" / "arm-none-eabi.toml"
+    file.write_text(file.read_text().replace('prefix = "arm-none-eabi-"', 'prefix = "nope-"'))
+    with pytest.raises(ConfigError, match="nope-gcc not found on PATH; install it with: sudo "
+                                          "apt-get install gcc-arm-none-eabi"):
+        resolve({"TARGET": "mcu"}, tree, find_tools=True)
+
+
+def test_a_board_without_a_linker_script_builds_only_the_library(tree: Path) -> None:
+    assert resolved(tree, TARGET="mcu").library_only
+    assert not resolved(tree).library_only
 
 
 def test_installed_toolchains_are_found() -> None:

@@ -7,6 +7,7 @@ import ctypes
 import json
 import math
 import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -97,7 +98,7 @@ def test_list_prints_targets_tags_and_examples(pristine: Path) -> None:
     assert re.search(r"^  host +available +this machine", output, re.MULTILINE)
     assert re.search(r"^  cmsis_nn +kernel variant", output, re.MULTILINE)
     assert re.search(r"^  profile +per-op profiling", output, re.MULTILINE)
-    assert re.search(r"^  hello_world +\[host, arm, riscv\] sine regression", output,
+    assert re.search(r"^  hello_world +\[host, arm, riscv, xtensa\] sine regression", output,
                      re.MULTILINE)
     assert re.search(r"^  esp32 +(not yet|available|export-only|planned)", output, re.MULTILINE)
 
@@ -112,6 +113,23 @@ def test_example_for_another_arch_is_refused(tree: Path) -> None:
     assert 'error: example "host_only" does not support TARGET=qemu_cortex_m4 (arm); it ' \
            "supports: host" in output
     assert not compiled(output)
+
+
+def test_library_only_board_builds_the_library_only(pristine: Path) -> None:
+    output = failed(scons(pristine, "TARGET=cortex_m_generic", "TARGET_ARCH=cortex-m0plus",
+                          "hello_world"))
+    assert "error: TARGET=cortex_m_generic builds only the runtime library" in output
+    assert not compiled(output)
+
+
+def test_export_only_board_exports_without_its_compiler(tree: Path) -> None:
+    if shutil.which("xtensa-esp32-elf-gcc") is None:
+        output = failed(scons(tree, "TARGET=esp", "hello_world"))
+        assert "error: TARGET=esp32 is export-only here" in output
+        assert not compiled(output)
+    output = ok(scons(tree, "TARGET=esp", "generate_hello_world_esp_project"))
+    assert (tree / "gen" / "esp32_default" / "prj" / "hello_world" / "esp" /
+            "CMakeLists.txt").is_file()
 
 
 def test_malformed_example_names_file_and_field(tree: Path) -> None:

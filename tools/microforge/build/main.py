@@ -68,17 +68,25 @@ def check_targets(tree: Tree, root: Path) -> None:
     """Unknown aliases fail before any compile, with a close match and the valid names."""
     from microforge.config.errors import suggest
 
+    config = tree.config
+    if config.tool_error and not COMMAND_LINE_TARGETS:
+        fail(config.tool_error)
     known = {a for a in tree.alias_names if not a.startswith("_")}
     for target in COMMAND_LINE_TARGETS:
         if target in tree.alias_names:
             continue
         if "/" in target or os.sep in target or "." in target or (root / target).exists():
             continue
+        if config.tool_error:
+            fail(config.tool_error)
         for example in tree.examples.values():
             if target in [form.format(example.name) for form in EXAMPLE_ALIAS_FORMS]:
+                if config.library_only:
+                    fail(f"TARGET={config.board.name} builds only the runtime library (the "
+                         f"board has no linker script): scons TARGET={config.board.name} lib")
                 where = ", ".join(example.data["boards"] or example.data["arch"])
-                fail(f'example "{example.name}" does not support TARGET={tree.config.board.name}'
-                     f" ({tree.config.board.arch}); it supports: {where}")
+                fail(f'example "{example.name}" does not support TARGET={config.board.name}'
+                     f" ({config.board.arch}); it supports: {where}")
         fail(f'unknown alias or example "{target}"{suggest(target, known)}; '
              f"valid: {', '.join(sorted(known))} (see scons -h)")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from SCons.Script import Action, AlwaysBuild, Default
+from SCons.Script import Action, AlwaysBuild
 
 from microforge.config import Config, ConfigError, load_examples, overlay
 from microforge.config.example import Example, Program
@@ -392,11 +392,23 @@ class Tree:
     def define(self) -> None:
         self.example_tests: dict[str, tuple[list[Any], list[str]]] = {}
         self.benchmarks: list[Any] = []
+        supported = [e for e in self.examples.values()
+                     if e.supports(self.config.board.name, self.config.board.arch)]
+        if self.config.tool_error:
+            # Export-only board without its compiler: projects only.
+            for example in supported:
+                self.export_aliases(example)
+            return
         self.runtime()
+        if self.config.library_only:
+            for example in supported:
+                self.export_aliases(example)
+            self.alias("all", self.everything, "build the runtime library (the default)")
+            self.env.Default("all")
+            return
         self.board()
-        for example in self.examples.values():
-            if example.supports(self.config.board.name, self.config.board.arch):
-                self.example(example)
+        for example in supported:
+            self.example(example)
         self.runtime_tests()
         self.runner_program()
         all_checks, all_names = list(self.runtime_checks[0]), list(self.runtime_checks[1])
@@ -408,7 +420,7 @@ class Tree:
         self.alias("benchmark", self.benchmarks,
                    "build and run every benchmark program (prints MF-BENCH lines)")
         self.alias("all", self.everything, "build everything for the target (the default)")
-        Default("all")
+        self.env.Default("all")
 
     def steps_root(self, names: list[str]) -> list[Any]:
         return [self.env.Alias(n)[0] if n in self.alias_names else self.env.Entry(n)

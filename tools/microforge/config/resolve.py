@@ -101,6 +101,7 @@ class Config:
     name: str                           # gen/<name>
     notes: list[str] = field(default_factory=list)
     model_override: Path | None = None
+    tool_error: str = ""                # set when an export-only board's compiler is missing
     verbose: bool = False
     fast: bool = False
     cache_dir: Path | None = None
@@ -118,6 +119,11 @@ class Config:
     @property
     def is_host(self) -> bool:
         return self.board.arch == "host"
+
+    @property
+    def library_only(self) -> bool:
+        """A board without a linker script (other than the host) only builds the library."""
+        return not self.is_host and not self.board.linker_script
 
     @property
     def build_type_data(self) -> dict[str, Any]:
@@ -309,15 +315,18 @@ def resolve(args: Mapping[str, str], root: Path, launch_dir: Path | None = None,
     if board.arch not in toolchain.arch:
         raise ConfigError(f"toolchain {toolchain.name} builds for {', '.join(toolchain.arch)}, "
                           f"not for {board.name} ({board.arch})")
+    tool_error = ""
     if find_tools:
         try:
             toolchain = find(toolchain, cc)
         except ConfigError as exc:
-            if board.data["status"] == "export-only":
-                raise ConfigError(
-                    f"TARGET={board.name} is export-only here (its compiler is missing): "
-                    f"generate a project for its own IDE instead. {exc}") from exc
-            raise
+            if board.data["status"] != "export-only":
+                raise
+            # Projects can still be exported; anything that compiles says why it cannot.
+            kinds = ", ".join(board.exports) or "none"
+            tool_error = (f"TARGET={board.name} is export-only here (its compiler is missing): "
+                          f"generate a project for its own IDE instead (generate_<ex>_<kind>"
+                          f"_project, kinds: {kinds}). {exc}")
 
     model_override = None
     if args.get("MODEL"):
@@ -349,5 +358,5 @@ def resolve(args: Mapping[str, str], root: Path, launch_dir: Path | None = None,
         variants=variants, board_tags=board_tags, tags=used_tags, name=dir_name, notes=notes,
         model_override=model_override, verbose=_flag(args, "V"), fast=_flag(args, "FAST"),
         cache_dir=cache_dir, ccache=_flag({"CCACHE": args.get("CCACHE", "1")}, "CCACHE"),
-        timeout=timeout,
+        timeout=timeout, tool_error=tool_error,
     )

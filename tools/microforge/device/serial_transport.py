@@ -236,6 +236,17 @@ class SerialTransport:
         except (serial.SerialException, OSError) as err:
             raise TransportError(f"write to {self.url} failed: {err}") from err
 
+    def set_line(self, line: str, state: bool) -> None:
+        """Drive a control line (``dtr`` or ``rts``) and keep it so."""
+        if line not in ("dtr", "rts"):
+            raise TransportError(f"unknown control line {line!r} (dtr or rts)")
+        setattr(self, line, state)
+        if self._port is not None:
+            try:
+                setattr(self._port, line, state)
+            except (serial.SerialException, OSError, ValueError) as err:
+                raise TransportError(f"cannot drive {line} on {self.url}: {err}") from err
+
     def pulse(self, line: str, active: float = 0.1, settle: float = 0.0) -> None:
         """Assert then release a control line (``dtr`` or ``rts``), e.g. to reset a board."""
         if line not in ("dtr", "rts"):

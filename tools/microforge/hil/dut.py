@@ -22,7 +22,7 @@ from typing import Any
 
 from ..device.errors import ConfigError, DeviceError, FlashError, TransportError
 from ..device.flashers import Flasher, FlashReport, flasher_from_board
-from ..device.lock import DeviceLock, board_resources
+from ..device.lock import DeviceLock, board_resources, default_lock_dir
 from ..device.qemu import EmulatorSpec, QemuMachine
 from ..device.serial_transport import SerialTransport
 from .protocol import ProtocolParser, Sync, Transcript, decode
@@ -288,3 +288,45 @@ def open_emulated_dut(
     except BaseException:
         machine.stop()
         raise
+
+
+def open_dut(
+    board: Mapping[str, Any],
+    workdir: Path,
+    *,
+    port: str,
+    probe: str | None = None,
+    name: str = "",
+    method: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    lock_dir: Path | None = None,
+    lock_timeout: float = 60.0,
+) -> Dut:
+    """Open a real board: its console on ``port`` (device path or pyserial URL), its flasher
+    from the board's ``[flash]`` table (or ``method``, an alternative) completed with the farm's
+    probe id or port, and locks on every device it resolves to."""
+    board_name = str(board.get("name") or "board")
+    unit = name or board_name
+    flash_table = dict(board.get("flash") or {})
+    chosen = method or str(flash_table.get("method", ""))
+    extra: dict[str, Any] = {}
+    if probe is not None and chosen in ("pyocd", "msd"):
+        extra["probe"] = probe
+    if chosen in ("svl", "asb", "esptool"):
+        extra["port"] = port
+    flasher = flasher_from_board(flash_table, {**extra, **(overrides or {})}, method=chosen)
+    serial_data = board.get("serial") or {}
+    transport = SerialTransport(
+        port,
+        log_path=workdir / f"{unit}.console.log",
+        baudrate=int(serial_data.get("baud", 115200)),
+        dtr=serial_data.get("dtr"),
+        rts=serial_data.get("rts"),
+    )
+    identity = BoardIdentity(board_name, unit, probe or "", port)
+    volume = flasher.config.get("volume_path") or (
+        flasher.config.get("volume") if chosen == "msd" else None
+    )
+    lock = DeviceLock(board_resources(probe, port, volume), unit, lock_dir or default_lock_dir(),
+                      timeout=lock_timeout)  # fmt: skip
+    return Dut(identity, transport, flasher, lock=lock).open()

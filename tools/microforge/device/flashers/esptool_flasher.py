@@ -84,6 +84,9 @@ class EsptoolFlasher(Flasher):
                 done = run_bounded(self.command(port, image, "no-reset"), self.timeout)
             self._check(done, port)
             try:
+                # Boot from flash: the strapping line released, then a reset pulse.
+                other = "dtr" if self.config["reset_line"] == "rts" else "rts"
+                console.set_line(other, False)
                 console.pulse(self.config["reset_line"], active=0.1)
             except TransportError as err:
                 raise self._fail(f"flashed, but cannot reset the chip: {err}") from err
