@@ -6,13 +6,14 @@ import time
 from pathlib import Path
 
 import pytest
-from microforge.device.errors import FlashError
+from microforge.device.errors import DeviceBusy, FlashError
 from microforge.device.flashers import create_flasher
 from microforge.device.flashers.svl import crc16, encode_packet
 from microforge.device.serial_transport import SerialTransport
-from microforge.hil.dut import Dut
+from microforge.hil.dut import Dut, open_dut
 from microforge.hil.result import BoardIdentity, Outcome
 
+from .fwbuild import load_board
 from .svl_device import SvlDevice
 
 FAST = {"reset": "none", "settle": 0.0, "packet_timeout": 1.0}
@@ -102,3 +103,22 @@ def test_an_image_linked_elsewhere_is_refused_before_talking(tmp_path: Path) -> 
     flasher = create_flasher("svl", {**FAST, "port": "socket://127.0.0.1:9"})
     with pytest.raises(FlashError, match="starts at 0x0; the SVL writes at 0x10000"):
         flasher.flash(hexfile)
+
+
+def test_open_dut_from_board_data_with_the_svl_alternative(tmp_path: Path) -> None:
+    device = SvlDevice(garbage=b"\x00")
+    image = app_image(tmp_path, "edge42", 300)
+    board = load_board("sparkfun_edge")
+    with open_dut(
+        board, tmp_path, port=device.url, name="edge-7", method="svl", overrides=FAST,
+        lock_dir=tmp_path / "locks",
+    ) as dut:  # fmt: skip
+        assert dut.flasher is not None and dut.flasher.config["load_address"] == 0x10000
+        with pytest.raises(DeviceBusy):  # the same port cannot be opened by a second run
+            open_dut(board, tmp_path, port=device.url, name="edge-8", method="svl",
+                     lock_dir=tmp_path / "locks", lock_timeout=0.2)  # fmt: skip
+        dut.flash(image, image_id="edge42")
+        result = dut.results(timeout=10)
+    device.join()
+    assert result.outcome is Outcome.PASS, result.describe()
+    assert result.identity.name == "edge-7" and result.identity.port == device.url

@@ -68,9 +68,13 @@ class Dut:
         self._flash_error: FlashError | None = None
         self._console_error: TransportError | None = None
         self._started = time.monotonic()
+        self._open = False
 
     # -- lifecycle ---------------------------------------------------------------------------
     def open(self) -> Dut:
+        """Lock the board's devices and open its console (once; opening again is a no-op)."""
+        if self._open:
+            return self
         if self.lock is not None:
             self.lock.acquire()
         try:
@@ -78,10 +82,12 @@ class Dut:
         except DeviceError:
             self.close()
             raise
+        self._open = True
         self._reset_mark = self._cursor = self.transport.mark()
         return self
 
     def close(self) -> None:
+        self._open = False
         try:
             self.transport.close()
         finally:
