@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,18 @@ def test_real_board_data_picks_each_board_flasher() -> None:
         flasher_from_board(load_board("disco_f746ng")["flash"], {"prob": "066DFF"})
     with pytest.raises(ConfigError, match="unknown flash method 'svll'"):
         flasher_from_board(edge, method="svll")
+
+
+def test_a_target_from_a_pack_names_the_pack(emulated, image: Path, tmp_path: Path) -> None:
+    machine = emulated("qemu_cortex_m4").machine  # a probe that is there
+    config = {"probe": machine.probe_id, "pyocd_target": "stm32f746nghx",
+              "pyocd_pack": "Keil.STM32F7xx_DFP", "load_address": 0x08000000}  # fmt: skip
+    with pytest.raises(FlashError, match="comes from the CMSIS pack Keil.STM32F7xx_DFP"):
+        create_flasher("pyocd", config).flash(image)
+    pack = tmp_path / "Keil.STM32F7xx_DFP.2.16.0.pack"
+    with zipfile.ZipFile(pack, "w") as archive:  # a pack without that device
+        archive.writestr("Keil.STM32F7xx_DFP.pdsc", "<package></package>")
+    with pytest.raises(FlashError, match=f"the pack {pack} does not provide it"):
+        create_flasher("pyocd", {**config, "pack_path": str(pack)}).flash(image)
+    with pytest.raises(FlashError, match="is not the Keil.STM32F7xx_DFP pack"):
+        create_flasher("pyocd", {**config, "pack_path": str(image)})

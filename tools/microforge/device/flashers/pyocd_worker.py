@@ -42,6 +42,7 @@ def find_probe(unique_id: str) -> Any:
 
 
 def open_session(request: dict[str, Any]) -> Any:
+    from pyocd.core.exceptions import TargetSupportError
     from pyocd.core.session import Session
 
     from microforge.device.pyocd_qemu import register_with_pyocd
@@ -58,16 +59,18 @@ def open_session(request: dict[str, Any]) -> Any:
         options["pack"] = [request["pack"]]
     if request.get("frequency"):
         options["frequency"] = request["frequency"]
-    session = Session(probe, options=options)
     try:
+        session = Session(probe, options=options)
         session.open()
-    except Exception as err:
-        if "not recognized" in str(err) or "unknown target" in str(err).lower():
-            pack = request.get("pack_name")
-            hint = f"; it comes from the CMSIS pack {pack}: give its path (pack_path)"
-            hint = hint if pack else ""
-            raise FlashError(f"pyOCD does not know target {request['target']!r}{hint}") from err
-        raise
+    except TargetSupportError as err:
+        pack, path = request.get("pack_name"), request.get("pack")
+        if path:
+            hint = f"; the pack {path} does not provide it"
+        elif pack:
+            hint = f"; it comes from the CMSIS pack {pack}: give the .pack file (pack_path)"
+        else:
+            hint = ""
+        raise FlashError(f"pyOCD does not know target {request['target']!r}{hint}") from err
     return session
 
 
