@@ -78,6 +78,7 @@ static mf_status concat_invoke(mf_kernel_ctx *ctx) {
   for (uint32_t i = 0; i < n; ++i) {
     const mf_tensor *in = mf_input(ctx, i);
     const uint32_t copy = (uint32_t)in->dims[data->axis] * data->inner_bytes;
+    if (copy == 0) continue;
     const uint8_t *src = (const uint8_t *)in->data;
     uint8_t *dst = out;
     for (uint32_t k = 0; k < outer; ++k, src += copy, dst += out_row) memcpy(dst, src, copy);

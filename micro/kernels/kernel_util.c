@@ -144,6 +144,7 @@ int mf_dtype_is_plain(mf_dtype dtype) {
 }
 
 void mf_fill(void *dst, const void *value, size_t esize, size_t count) {
+  if (count == 0) return;
   uint8_t *d = (uint8_t *)dst;
   switch (esize) {
     case 1:
@@ -234,7 +235,9 @@ mf_status mf_broadcast_analyze(mf_kernel_ctx *ctx, const mf_tensor *a, const mf_
     return MF_OK;
   }
   info->rank = n;
-  info->mode = a_stride[0] == 0 ? MF_ROW_A_SCALAR : (b_stride[0] == 0 ? MF_ROW_B_SCALAR : MF_ROW_BOTH);
+  info->mode = a_stride[0] == 0   ? MF_ROW_A_SCALAR
+               : b_stride[0] == 0 ? MF_ROW_B_SCALAR
+                                  : MF_ROW_BOTH;
   int64_t a_back = 0;
   int64_t b_back = 0;
   info->a_inc[0] = 0;
@@ -395,6 +398,7 @@ void mf_gather_run(const mf_gather *plan, const void *src, void *dst) {
   const int32_t step0 = *(const int32_t *)(dims + rank);
   const int32_t *inc = (const int32_t *)(dims + rank) + 1;
   const uint32_t n0 = dims[0];
+  if (n0 == 0) return; /* empty output */
   const uint32_t row_bytes = plan->row_bytes;
   const size_t out_row = (size_t)n0 * esize;
   const uint8_t *s = (const uint8_t *)src + plan->base;
@@ -477,9 +481,11 @@ static const uint8_t *pad_level(const mf_pad *plan, uint32_t d, const uint8_t *s
   dst += lead * esize;
   if (d + 1 == rank) {
     const size_t bytes = (size_t)dims[d] * esize;
-    memcpy(dst, src, bytes);
-    src += bytes;
-    dst += bytes;
+    if (bytes > 0) {
+      memcpy(dst, src, bytes);
+      src += bytes;
+      dst += bytes;
+    }
   } else {
     for (uint32_t i = 0; i < dims[d]; ++i) src = pad_level(plan, d + 1, src, &dst, value);
   }
@@ -490,6 +496,11 @@ static const uint8_t *pad_level(const mf_pad *plan, uint32_t d, const uint8_t *s
 }
 
 void mf_pad_run(const mf_pad *plan, const void *src, void *dst, const void *value) {
+  const uint32_t *dims = (const uint32_t *)(plan + 1);
+  const uint32_t *block = dims + 3u * plan->rank;
+  const uint32_t *before = dims + plan->rank;
+  const uint32_t *after = before + plan->rank;
+  if ((size_t)block[0] * (before[0] + dims[0] + after[0]) == 0) return; /* empty output */
   uint8_t *o = (uint8_t *)dst;
   pad_level(plan, 0, (const uint8_t *)src, &o, value);
 }

@@ -54,6 +54,11 @@ mf_status mf_tensor_qparams(mf_kernel_ctx *ctx, int is_output, uint32_t index, f
  * kernels move unchanged (int8/16/32/64, uint8/16/32/64, float16/32/64, bool). */
 int mf_dtype_is_plain(mf_dtype dtype);
 
+/* a + b with two's complement wrap-around instead of undefined overflow. */
+static inline int32_t mf_add_wrap(int32_t a, int32_t b) {
+  return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
 /* Fills `count` elements of `esize` bytes (1, 2, 4 or 8) with *value. */
 void mf_fill(void *dst, const void *value, size_t esize, size_t count);
 

@@ -71,10 +71,11 @@ static mf_status leaky_relu_prepare(mf_kernel_ctx *ctx) {
       const int32_t v = in[i] - in_zp;                                              \
       int32_t r;                                                                    \
       if (v >= 0) {                                                                 \
-        r = out_zp + mf_mul_by_quantized_multiplier(v, mi, si);                     \
+        r = mf_add_wrap(out_zp, mf_mul_by_quantized_multiplier(v, mi, si));         \
       } else {                                                                      \
         const int32_t scaled = mf_mul_by_quantized_multiplier(v, ma, sa);           \
-        r = out_zp + (negative ? (int32_t)(0u - (uint32_t)scaled) : scaled);        \
+        r = negative ? (int32_t)((uint32_t)out_zp - (uint32_t)scaled)               \
+                     : mf_add_wrap(out_zp, scaled);                                 \
       }                                                                             \
       out[i] = (T)mf_clamp_i32(r, TMIN, TMAX);                                      \
     }                                                                               \

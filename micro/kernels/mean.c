@@ -228,10 +228,11 @@ static mf_status mean_invoke(mf_kernel_ctx *ctx) {
   const int shift = (int)d->shift;
   const int32_t qmin = d->dtype == MF_INT8 ? INT8_MIN : INT16_MIN;
   const int32_t qmax = d->dtype == MF_INT8 ? INT8_MAX : INT16_MAX;
-#define STORE_Q(acc)                                                                       \
-  (mf_clamp_i32(mf_mul_by_quantized_multiplier((int32_t)((acc) - zp_count), mult, shift) + \
-                    out_zp,                                                                \
-                qmin, qmax))
+#define STORE_Q(acc)                                                                  \
+  (mf_clamp_i32(                                                                      \
+      mf_add_wrap(mf_mul_by_quantized_multiplier((int32_t)((acc) - zp_count), mult, shift), \
+                  out_zp),                                                            \
+      qmin, qmax))
   if (d->dtype == MF_INT8) MEAN_WALK(int8_t, uint32_t, 0u, ADD_INT, (int8_t)STORE_Q);
   else MEAN_WALK(int16_t, uint32_t, 0u, ADD_INT, (int16_t)STORE_Q);
 #undef STORE_Q

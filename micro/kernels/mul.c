@@ -56,6 +56,12 @@ static void mul_i32_row(const void *pa, const void *pb, void *po, uint32_t n, ui
   }
 }
 
+/* offset + product * multiplier * 2^(shift - 31); the add wraps instead of
+ * overflowing for extreme multipliers. */
+static inline int32_t mul_rescale(int32_t product, int32_t m, int s, int32_t offset) {
+  return mf_add_wrap(mf_mul_by_quantized_multiplier(product, m, s), offset);
+}
+
 #define MUL_QUANT_ROW(NAME, T)                                                           \
   static void NAME(const void *pa, const void *pb, void *po, uint32_t n, uint32_t mode,  \
                    const void *params) {                                                 \
@@ -69,19 +75,18 @@ static void mul_i32_row(const void *pa, const void *pb, void *po, uint32_t n, ui
     if (mode == MF_ROW_A_SCALAR) {                                                       \
       const int32_t x = a[0] + o1;                                                       \
       for (uint32_t i = 0; i < n; ++i) {                                                 \
-        const int32_t r = mf_mul_by_quantized_multiplier(x * (b[i] + o2), m, s) + oo;    \
+        const int32_t r = mul_rescale(x * (b[i] + o2), m, s, oo);    \
         o[i] = (T)mf_clamp_i32(r, lo, hi);                                               \
       }                                                                                  \
     } else if (mode == MF_ROW_B_SCALAR) {                                                \
       const int32_t y = b[0] + o2;                                                       \
       for (uint32_t i = 0; i < n; ++i) {                                                 \
-        const int32_t r = mf_mul_by_quantized_multiplier((a[i] + o1) * y, m, s) + oo;    \
+        const int32_t r = mul_rescale((a[i] + o1) * y, m, s, oo);    \
         o[i] = (T)mf_clamp_i32(r, lo, hi);                                               \
       }                                                                                  \
     } else {                                                                             \
       for (uint32_t i = 0; i < n; ++i) {                                                 \
-        const int32_t r =                                                                \
-            mf_mul_by_quantized_multiplier((a[i] + o1) * (b[i] + o2), m, s) + oo;        \
+        const int32_t r = mul_rescale((a[i] + o1) * (b[i] + o2), m, s, oo);              \
         o[i] = (T)mf_clamp_i32(r, lo, hi);                                               \
       }                                                                                  \
     }                                                                                    \

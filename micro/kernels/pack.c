@@ -54,6 +54,7 @@ static mf_status pack_invoke(mf_kernel_ctx *ctx) {
   const uint32_t n = mf_num_inputs(ctx);
   const uint32_t copy = data->inner_bytes;
   const size_t out_row = (size_t)copy * n;
+  if (copy == 0 || data->outer == 0) return MF_OK;
   uint8_t *out = (uint8_t *)mf_output(ctx, 0)->data;
   for (uint32_t i = 0; i < n; ++i, out += copy) {
     const uint8_t *src = (const uint8_t *)mf_input(ctx, i)->data;

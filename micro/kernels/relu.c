@@ -67,7 +67,8 @@ static mf_status relu_prepare(mf_kernel_ctx *ctx) {
     const int32_t m = d->mult;                                                      \
     const int s = (int)d->shift;                                                    \
     for (size_t i = 0; i < n; ++i) {                                                \
-      const int32_t r = out_zp + mf_mul_by_quantized_multiplier(in[i] - in_zp, m, s); \
+      const int32_t r =                                                             \
+          mf_add_wrap(out_zp, mf_mul_by_quantized_multiplier(in[i] - in_zp, m, s)); \
       out[i] = (T)mf_clamp_i32(r, lo, hi);                                          \
     }                                                                               \
   }

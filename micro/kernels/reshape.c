@@ -52,7 +52,8 @@ static mf_status reshape_prepare(mf_kernel_ctx *ctx) {
 static mf_status reshape_invoke(mf_kernel_ctx *ctx) {
   const mf_tensor *in = mf_input(ctx, 0);
   mf_tensor *out = mf_output(ctx, 0);
-  if (out->data != in->data) memcpy(out->data, in->data, mf_tensor_bytes(in));
+  const size_t bytes = mf_tensor_bytes(in);
+  if (bytes > 0 && out->data != in->data) memcpy(out->data, in->data, bytes);
   return MF_OK;
 }
 

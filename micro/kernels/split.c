@@ -66,6 +66,7 @@ static mf_status split_invoke(mf_kernel_ctx *ctx) {
   const split_data *data = (const split_data *)mf_op_data(ctx);
   const uint32_t n = mf_num_outputs(ctx);
   const uint32_t copy = data->chunk_bytes;
+  if (copy == 0 || data->outer == 0) return MF_OK;
   const uint8_t *in = (const uint8_t *)mf_input(ctx, 1)->data;
   for (uint32_t i = 0; i < n; ++i, in += copy) {
     uint8_t *dst = (uint8_t *)mf_output(ctx, i)->data;
