@@ -37,6 +37,10 @@ typedef struct avg_pool_params {
 } avg_pool_params;
 
 static mf_status avg_pool_prepare(mf_kernel_ctx *ctx) {
+  const uint32_t options_type = mf_options_type(ctx);
+  if (options_type != 0 && options_type != 5) { /* BuiltinOptions union type */
+    return mf_kernel_error(ctx, "builtin options of type %u, expected 5", (unsigned)options_type);
+  }
   if (mf_num_inputs(ctx) != 1 || mf_num_outputs(ctx) != 1) {
     return mf_kernel_error(ctx, "needs 1 input and 1 output");
   }

@@ -80,6 +80,10 @@ static void dw_compute_bias_sums(dw_params *d, const int8_t *filter, const int32
 }
 
 static mf_status dw_prepare(mf_kernel_ctx *ctx) {
+  const uint32_t options_type = mf_options_type(ctx);
+  if (options_type != 0 && options_type != 2) { /* BuiltinOptions union type */
+    return mf_kernel_error(ctx, "builtin options of type %u, expected 2", (unsigned)options_type);
+  }
   const uint32_t n_in = mf_num_inputs(ctx);
   if ((n_in != 2 && n_in != 3) || mf_num_outputs(ctx) != 1) {
     return mf_kernel_error(ctx, "needs 2 or 3 inputs and 1 output");

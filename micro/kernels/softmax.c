@@ -148,6 +148,10 @@ static int float_near(float a, float b, float epsilon) {
 }
 
 static mf_status softmax_prepare(mf_kernel_ctx *ctx) {
+  const uint32_t options_type = mf_options_type(ctx);
+  if (options_type != 0 && options_type != 9) { /* BuiltinOptions union type */
+    return mf_kernel_error(ctx, "builtin options of type %u, expected 9", (unsigned)options_type);
+  }
   if (mf_num_inputs(ctx) != 1 || mf_num_outputs(ctx) != 1) {
     return mf_kernel_error(ctx, "needs 1 input and 1 output");
   }

@@ -41,6 +41,10 @@ typedef struct svdf_params {
 } svdf_params;
 
 static mf_status svdf_prepare(mf_kernel_ctx *ctx) {
+  const uint32_t options_type = mf_options_type(ctx);
+  if (options_type != 0 && options_type != 6) { /* BuiltinOptions union type */
+    return mf_kernel_error(ctx, "builtin options of type %u, expected 6", (unsigned)options_type);
+  }
   if (mf_num_inputs(ctx) != 5 || mf_num_outputs(ctx) != 1) {
     return mf_kernel_error(ctx, "needs 5 inputs (bias may be absent) and 1 output");
   }
