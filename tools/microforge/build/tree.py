@@ -319,8 +319,19 @@ class Tree:
                        f"{kind} project of {example.name} in gen/<config>/prj/",
                        self.action(export, f"EXPORT {example.name} {kind}"), always=True)
 
+    def with_image_id(self, env: Any, program: str, main_source: Path) -> Any:
+        """The env for a test program's main source: MF_IMAGE_ID names the image in its
+        MF-SYNC line ("<program>@<config>"), unless that source is shared with another
+        program."""
+        if str(self.obj_path(main_source)) in self.objects_by_path:
+            return env
+        image_id = f"{program}@{self.config.name}"
+        return env.Clone(CPPDEFINES=[*env["CPPDEFINES"], ("MF_IMAGE_ID", f'\\"{image_id}\\"')])
+
     def test_program(self, env: Any, program: Program, model_objs: list[Any]) -> Any:
-        objs = self.compile(env, list(program.sources)) + model_objs
+        main, *others = program.sources
+        objs = self.compile(self.with_image_id(env, program.name, main), [main])
+        objs += self.compile(env, others) + model_objs
         prog = self.program(env, program.name, objs, testing=True)
         self.alias(program.name, [prog])
         return prog
@@ -357,7 +368,8 @@ class Tree:
         checks, names = [], []
         for source in tests:
             name = source.stem
-            objs = self.compile(env, [source]) + support + model_objs
+            objs = self.compile(self.with_image_id(env, name, source), [source]) + support
+            objs += model_objs
             prog = self.program(env, name, objs, testing=True)
             self.alias(name, [prog])
             checks.append(self.check_alias(name, prog, 120))
