@@ -232,11 +232,7 @@ static mf_status conv_prepare(mf_kernel_ctx *ctx) {
     return mf_kernel_error(ctx, "filter has %u scales on axis %d, expected 1 or %d on axis 0",
                            (unsigned)fq.channels, (int)fq.axis, (int)out_c);
   }
-  for (uint32_t c = 0; c < fq.channels; ++c) {
-    if (mf_quant_zero_point(&fq, c) != 0) {
-      return mf_kernel_error(ctx, "filter zero points must be 0");
-    }
-  }
+  /* Filters are symmetric: like TFLite, any filter zero point is ignored. */
   if (!(iq.scale > 0.0f) || !(oq.scale > 0.0f)) {
     return mf_kernel_error(ctx, "quantization scales must be positive");
   }

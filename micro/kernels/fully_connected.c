@@ -172,13 +172,6 @@ static mf_status fc_prepare(mf_kernel_ctx *ctx) {
   if (!(iq.scale > 0.0f) || !(oq.scale > 0.0f) || !(wq.scale > 0.0f)) {
     return mf_kernel_error(ctx, "quantization scales must be positive");
   }
-  if (wq.channels > 1) {
-    for (uint32_t c = 0; c < channels; ++c) {
-      if (mf_quant_zero_point(&wq, c) != 0) {
-        return mf_kernel_error(ctx, "per-channel weights need zero points of 0");
-      }
-    }
-  }
   /* Multipliers: input scale x weight scale / output scale in double. */
   for (uint32_t c = 0; c < channels; ++c) {
     const float ws = wq.scales[c];

@@ -89,7 +89,9 @@ def make_quantized(rng: np.random.Generator, n: int, dtype: str, variant: str,
         qi = random_quant(rng, "int16", scale_range=(1e-5, 1e-3))
         magnitude = 74.0 * 256
     if variant == "per_tensor":
-        qw = Quantization.per_tensor(float(np.float32(np.exp(rng.uniform(-9, -4)))), 0)
+        # a filter zero point is ignored (filters are symmetric), as TFLM does
+        wzp = int(rng.integers(-10, 11)) if rng.random() < 0.2 else 0
+        qw = Quantization.per_tensor(float(np.float32(np.exp(rng.uniform(-9, -4)))), wzp)
     else:
         qw = random_per_channel_quant(rng, g["cout"], axis=3)
     typical = np.sqrt(depth) * magnitude * 74.0 * qi.scales[0] * float(np.median(qw.scales))
