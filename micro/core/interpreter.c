@@ -13,10 +13,10 @@
 #include "mf_ops.h"
 #include "mf_platform.h"
 
-mf_status mf_interp_fail(mf_interpreter *it, mf_status status, const char *fmt, ...) {
+mf_status(mf_interp_fail)(mf_interpreter *it, mf_status status, const char *fmt, ...) {
   va_list args;
   va_start(args, fmt);
-  mf_vformat(it->error, sizeof it->error, fmt, args);
+  mf_vformat(it->error, sizeof it->error, fmt != NULL ? fmt : mf_status_name(status), args);
   va_end(args);
   return status;
 }
@@ -156,15 +156,18 @@ static mf_status resolve(mf_interpreter *it) {
 
 /* A kernel call failed: keep the kernel's own text, else describe it. */
 static mf_status node_failed(mf_interpreter *it, uint32_t i, mf_status status, const char *stage) {
+  (void)i, (void)stage, (void)node_name; /* unused when texts are stripped */
   if (it->error[0] == '\0')
     mf_interp_fail(it, status, "node %u %s: %s failed (%s)", i, node_name(it, i), stage, mf_status_name(status));
   return status;
 }
 
-static mf_status too_small(mf_interpreter *it, const char *at_least) {
+static mf_status too_small(mf_interpreter *it, int at_least) {
   it->needed = arena_total(it);
+  if (at_least) it->needed_kind = MF_NEED_AT_LEAST;
   return mf_interp_fail(it, MF_ERR_ARENA_TOO_SMALL, "arena too small: %s%zu bytes needed, %zu given%s",
-                        at_least, it->needed, it->arena_size, it->needed_is_bound ? " (estimate)" : "");
+                        at_least ? "at least " : "", it->needed, it->arena_size,
+                        it->needed_kind == MF_NEED_ESTIMATE ? " (estimate)" : "");
 }
 
 /* Runs `stage` (init or prepare) on every node. A kernel short of arena
@@ -182,7 +185,7 @@ static mf_status run_stage(mf_interpreter *it, int prepare) {
       /* Short of arena: keep counting; a later failure may stem from it. */
       it->error[0] = '\0';
       if (status == MF_ERR_ARENA_TOO_SMALL) continue;
-      return too_small(it, "at least ");
+      return too_small(it, 1);
     }
     if (status == MF_ERR_ARENA_TOO_SMALL)
       return mf_interp_fail(it, MF_ERR_KERNEL, "node %u %s: arena too small but no allocation failed",
@@ -198,7 +201,7 @@ static mf_status allocate(mf_interpreter *it) {
   if (it->tail > it->usable) {
     it->tensors = NULL;
     it->nodes = NULL;
-    return too_small(it, "at least ");
+    return too_small(it, 1);
   }
   load_tensors(it);
   mf_status status = resolve(it);
@@ -213,7 +216,7 @@ static mf_status allocate(mf_interpreter *it) {
   if (status == MF_OK) status = run_stage(it, 1);
   if (status == MF_OK) status = mf_plan(it);
   if (status != MF_OK) return status;
-  if (it->tail > it->usable || it->head > it->usable - it->tail) return too_small(it, "");
+  if (it->tail > it->usable || it->head > it->usable - it->tail) return too_small(it, 0);
   for (uint32_t i = 0; i < it->tensor_count; i++) {
     mf_tensor *t = &it->tensors[i];
     if ((t->flags & MF_TENSOR_PLANNED) != 0u) t->data = it->base + (uintptr_t)t->data;
@@ -227,7 +230,7 @@ mf_status mf_interpreter_allocate(mf_interpreter *it) {
   if (it->model == NULL) return mf_interp_fail(it, MF_ERR_STATE, "interpreter is not initialised");
   free_nodes(it);
   it->head = it->tail = it->needed = 0;
-  it->needed_is_bound = 0;
+  it->needed_kind = MF_NEED_EXACT;
   it->error[0] = '\0';
   mf_status status = allocate(it);
   if (status != MF_OK) {
@@ -240,6 +243,7 @@ mf_status mf_interpreter_allocate(mf_interpreter *it) {
 }
 
 static mf_status not_ready(mf_interpreter *it, const char *call) {
+  (void)call;
   return mf_interp_fail(it, MF_ERR_STATE, "%s before a successful allocate", call);
 }
 

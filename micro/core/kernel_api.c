@@ -140,7 +140,7 @@ mf_status mf_set_output_dims(mf_kernel_ctx *ctx, uint32_t i, uint32_t ndims, con
   if ((t->flags & MF_TENSOR_DIMS_OWNED) == 0u || t->ndims < ndims) {
     copy = mf_interp_alloc_tail(ctx->interp, ndims * sizeof *dims, 4u);
     if (copy == NULL) {
-      ctx->interp->needed_is_bound = 1;
+      ctx->interp->needed_kind = MF_NEED_ESTIMATE;
       return MF_ERR_ARENA_TOO_SMALL;
     }
   }
@@ -151,13 +151,13 @@ mf_status mf_set_output_dims(mf_kernel_ctx *ctx, uint32_t i, uint32_t ndims, con
   return MF_OK;
 }
 
-mf_status mf_kernel_error(mf_kernel_ctx *ctx, const char *fmt, ...) {
+mf_status(mf_kernel_error)(mf_kernel_ctx *ctx, const char *fmt, ...) {
   mf_interpreter *it = ctx->interp;
   const char *name = ctx->node->reg != NULL ? ctx->node->reg->name : "";
   size_t len = mf_format(it->error, sizeof it->error, "node %u %s: ", ctx->node_index, name);
   va_list args;
   va_start(args, fmt);
-  mf_vformat(it->error + len, sizeof it->error - len, fmt, args);
+  mf_vformat(it->error + len, sizeof it->error - len, fmt != NULL ? fmt : "error", args);
   va_end(args);
   mf_log("%s", it->error);
   return MF_ERR_KERNEL;

@@ -102,8 +102,13 @@ uint32_t mf_dtype_align(uint8_t dtype);
 /* Name of an op for messages: the registration's, else the name table's
  * (MF_OP_NAMES), else NULL. */
 const char *mf_op_name(int32_t builtin_code);
-/* Records an error text in the interpreter and returns `status`. */
+/* Records an error text in the interpreter and returns `status`. With
+ * MF_STRIP_LOGS the format strings are dropped at compile time and the text
+ * is the status name (fmt NULL). */
 mf_status mf_interp_fail(mf_interpreter *it, mf_status status, const char *fmt, ...);
+#ifdef MF_STRIP_LOGS
+#define mf_interp_fail(it, status, ...) (mf_interp_fail)((it), (status), NULL)
+#endif
 /* Persistent (tail) allocation with the counting rule of mf_kernel.h. */
 void *mf_interp_alloc_tail(mf_interpreter *it, size_t bytes, uint32_t align);
 /* Plans activations and scratch; sets it->head. */

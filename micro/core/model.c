@@ -155,13 +155,16 @@ const char *mf_model_tensor_name(const mf_model *m, uint32_t i) {
 
 /* ---- verification ---- */
 
-static mf_status fail(mf_model *m, const char *fmt, ...) {
+static mf_status(fail)(mf_model *m, const char *fmt, ...) {
   va_list args;
   va_start(args, fmt);
-  mf_vformat(m->error, sizeof m->error, fmt, args);
+  mf_vformat(m->error, sizeof m->error, fmt != NULL ? fmt : "MF_ERR_MODEL_INVALID", args);
   va_end(args);
   return MF_ERR_MODEL_INVALID;
 }
+#ifdef MF_STRIP_LOGS /* texts dropped at compile time: see mf_core.h */
+#define fail(m, ...) (fail)((m), NULL)
+#endif
 
 /* The structural schema: per table type, one byte per field (kind | sub << 4). */
 enum { K_SKIP, K_U8, K_U32, K_U64, K_VEC1, K_VEC4, K_VEC8, K_STRING, K_TABLE, K_TABLES, K_FIRST };
@@ -191,6 +194,7 @@ static const char *const type_names[] = {"table", "model", "opcode", "subgraph",
  * for the table itself). Failures inside vector elements are described in
  * m->error (the innermost wins). */
 static uint32_t walk(mf_model *m, uint32_t t, uint32_t type) {
+  (void)type_names;
   uint32_t vt, size;
   if (!table_ok(m, t, &vt, &size)) return BAD_TABLE;
   for (uint32_t f = 0; f < (uint32_t)(schema_at[type + 1u] - schema_at[type]); f++) {
@@ -278,6 +282,7 @@ static int in_vector(const mf_model *m, uint32_t vec, uint32_t count, int32_t te
  * `what` names it in the error. */
 static mf_status index_vector(mf_model *m, uint32_t table, uint32_t field, int optional,
                               uint32_t *vec, uint32_t *count, const char *what, uint32_t node) {
+  (void)what; /* unused when texts are stripped */
   *vec = mf_fb_vector(m, table, field, 4, count);
   for (uint32_t k = 0; k < *count; k++) {
     int32_t index = mf_fb_i32_at(m, *vec, k);

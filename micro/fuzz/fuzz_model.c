@@ -71,7 +71,9 @@ static mf_status run_arena(const mf_model *model, const mf_resolver *ops, size_t
   if (status == MF_ERR_ARENA_TOO_SMALL) {
     size_t needed = mf_interpreter_arena_needed(&it);
     check(needed > size, "need not above the size given", error);
-    int exact = strstr(error, "at least") == NULL && strstr(error, "(estimate") == NULL;
+    int exact = it.needed_kind == MF_NEED_EXACT;
+    check(exact == (strstr(error, "at least") == NULL && strstr(error, "(estimate") == NULL),
+          "the text disagrees with needed_kind", error);
     if (exact && retry_need && needed <= MAX_ARENA) {
       mf_status again = run_arena(model, ops, needed, out, 0);
       check(again != MF_ERR_ARENA_TOO_SMALL, "the reported need was not enough", error);

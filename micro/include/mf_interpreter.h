@@ -26,6 +26,14 @@
 extern "C" {
 #endif
 
+/* What mf_interpreter_arena_needed() gives after ARENA_TOO_SMALL. */
+enum {
+  MF_NEED_EXACT = 0,    /* the exact size that succeeds */
+  MF_NEED_ESTIMATE = 1, /* a kernel could not store an output shape: retry may differ */
+  MF_NEED_AT_LEAST = 2  /* a lower bound: the arena could not hold the tables, or a
+                           kernel failed after the arena ran short */
+};
+
 /* One node of the graph, kept in the arena. */
 typedef struct mf_node {
   const mf_op_registration *reg;
@@ -59,7 +67,7 @@ typedef struct mf_interpreter {
   uint32_t tensor_count;
   uint32_t node_count;
   uint32_t initialized;   /* nodes whose init ran (free is called for them) */
-  uint32_t needed_is_bound; /* `needed` is an estimate: an output shape was not stored */
+  uint32_t needed_kind;   /* MF_NEED_*: how far `needed` can be trusted */
   uint32_t state;
   mf_profile_entry *profile;
   uint32_t profile_capacity;

@@ -140,6 +140,18 @@ int mf_test_near(double a, double b, double tolerance);
       MF_FAIL("%s contains \"%s\": \"%s\"", #haystack, mf_n_, mf_h_ ? mf_h_ : "(null)"); \
   } while (0)
 
+/* An error text: compared in full, or (when texts are stripped at compile
+ * time, MF_STRIP_LOGS) only required to be there. */
+#ifdef MF_STRIP_LOGS
+#define MF_EXPECT_REASON(text, expected) \
+  MF_EXPECT((text) != NULL && (text)[0] != '\0' && (expected) != NULL)
+#define MF_EXPECT_REASON_CONTAINS(text, part) \
+  MF_EXPECT((text) != NULL && (text)[0] != '\0' && (part) != NULL)
+#else
+#define MF_EXPECT_REASON(text, expected) MF_EXPECT_STR_EQ(text, expected)
+#define MF_EXPECT_REASON_CONTAINS(text, part) MF_EXPECT_STR_CONTAINS(text, part)
+#endif
+
 #define MF_EXPECT_NEAR(a, b, tolerance)                                               \
   do {                                                                                \
     double mf_a_ = (double)(a), mf_b_ = (double)(b);                                  \

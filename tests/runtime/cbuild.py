@@ -36,6 +36,8 @@ class Flavor:
 FLAVORS = {
     # plain optimised build, no op names, no profiler
     "gcc": Flavor("gcc", "gcc", ("-O2", "-g")),
+    # the release build type: error texts stripped at compile time
+    "gcc-release": Flavor("gcc-release", "gcc", ("-O2", "-DNDEBUG", "-DMF_STRIP_LOGS")),
     # what the host board uses, under ASan + UBSan
     "gcc-san": Flavor("gcc-san", "gcc", ("-O1", "-g", "-DMF_OP_NAMES", "-DMF_PROFILE", *SANITIZE),
                       tuple(SANITIZE)),

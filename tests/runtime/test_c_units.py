@@ -1,4 +1,5 @@
-"""The runtime's C unit tests (micro/tests/*.c) on the host: gcc, and gcc under ASan + UBSan."""
+"""The runtime's C unit tests (micro/tests/*.c) on the host: gcc, gcc under ASan + UBSan, and
+the release flavour (error texts stripped, MF_STRIP_LOGS)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ def test_unit_tests_exist() -> None:
             "test_models"} <= set(UNIT_TESTS)
 
 
-@pytest.mark.parametrize("flavor", ["gcc", "gcc-san"])
+@pytest.mark.parametrize("flavor", ["gcc", "gcc-san", "gcc-release"])
 @pytest.mark.parametrize("test", UNIT_TESTS)
 def test_c_unit(cbuild: CBuild, test: str, flavor: str) -> None:
     program = cbuild.unit_test(flavor, test)
