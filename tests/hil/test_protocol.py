@@ -6,6 +6,7 @@ import pytest
 from microforge.hil.protocol import (
     Bench,
     Case,
+    Exit,
     Fault,
     LineSplitter,
     Malformed,
@@ -126,3 +127,15 @@ def test_transcript_finishes_on_summary_verdict_or_fault() -> None:
     for event in parse(b"MF-SYNC a\nMF-CASE x PASS\n"):
         unfinished.add(event)
     assert not unfinished.finished
+
+
+def test_exit_line_of_real_boards() -> None:
+    (event,) = parse(b"MF-EXIT code=101\n")
+    assert isinstance(event, Exit) and event.code == 101
+    assert isinstance(parse_line(b"MF-EXIT 3"), Malformed)
+    transcript = Transcript()
+    for item in parse(b"MF-SYNC a\nMF-SUMMARY passed=1 failed=0\n"):
+        transcript.add(item)
+    assert transcript.finished and not transcript.ended
+    transcript.add(event)
+    assert transcript.ended and transcript.exit is event

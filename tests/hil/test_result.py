@@ -89,3 +89,14 @@ def test_result_round_trips_to_json_with_identity_and_log() -> None:
     assert data["log_path"] == "/tmp/run/disco-1.console.log"
     text = result.describe()
     assert "disco-1: timeout" in text and "066DFF49" in text and "last bytes" in text
+
+
+def test_a_real_board_exit_line_counts_like_an_emulator_exit() -> None:
+    text = PASSING + b"MF-EXIT code=1\n"
+    transcript = transcript_of(text)
+    assert transcript.exit is not None
+    result, message = classify(
+        transcript, finished=True, link_closed=False, exit_code=transcript.exit.code,
+        bytes_after_reset=len(text),
+    )  # fmt: skip
+    assert result is Outcome.ASSERTION and "exited with code 1" in message

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from microforge.device.errors import TransportError
 from microforge.device.serial_transport import SerialTransport
+from microforge.hil.dut import Dut
+from microforge.hil.result import BoardIdentity, Outcome
 
 from .wire import WirePeer
 
@@ -153,3 +155,23 @@ def test_loop_url_reads_back_what_it_writes(tmp_path: Path) -> None:
     with SerialTransport("loop://", log_path=tmp_path / "c.log") as console:
         console.write(b"echo \xff\n")
         assert console.wait_for(re.compile(rb"echo \xff\n"), 0, 5) is not None
+
+
+def test_a_real_board_run_ends_at_its_exit_line(tmp_path: Path) -> None:
+    done = threading.Event()
+
+    def board(conn: socket.socket) -> None:
+        conn.sendall(b"MF-SYNC img7\nMF-CASE a PASS\nMF-SUMMARY passed=1 failed=0\n"
+                     b"~~~ALL TESTS PASSED~~~\nMF-EXIT code=0\n")  # fmt: skip
+        done.wait(10)  # a real board idles with the link open
+
+    peer = WirePeer(board, talks_first=True)
+    identity = BoardIdentity("disco_f746ng", "disco-2", "066DFF", peer.url)
+    with Dut(identity, SerialTransport(peer.url, log_path=tmp_path / "c.log")) as dut:
+        peer.opened.set()
+        started = time.monotonic()
+        result = dut.results(timeout=20)
+        assert time.monotonic() - started < 5  # ends at MF-EXIT, not at the time limit
+    done.set()
+    peer.join()
+    assert result.outcome is Outcome.PASS and result.exit_code == 0, result.describe()

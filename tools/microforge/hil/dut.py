@@ -35,7 +35,7 @@ from .result import (
     transcript_rows,
 )
 
-#: After a summary line, how long to wait for TFLM's verdict line or the end of the link.
+#: After a summary or verdict, how long to wait for the closing lines or the end of the link.
 VERDICT_GRACE = 1.0
 
 
@@ -191,9 +191,10 @@ class Dut:
             now = time.monotonic()
             if transcript.sync is None and now >= sync_deadline:
                 break
-            if transcript.verdict or transcript.fault or transcript.resyncs:
+            if transcript.ended:
                 break
-            if transcript.summary is not None:
+            if transcript.summary is not None or transcript.verdict is not None:
+                # The closing lines (verdict, MF-EXIT) or the emulator's exit follow at once.
                 grace_until = grace_until or now + VERDICT_GRACE
                 if now >= grace_until:
                     break
@@ -206,6 +207,8 @@ class Dut:
                 limit = min(limit, sync_deadline)
             self.transport.wait_for_growth(consumed, max(0.0, min(limit - now, 0.5)))
         exit_code = self._exit_code(self.transport.eof)
+        if exit_code is None and transcript.exit is not None:
+            exit_code = transcript.exit.code
         outcome, message = classify(
             transcript,
             finished=transcript.finished,

@@ -8,6 +8,7 @@ MF-BENCH <name> <key>=<value> ...
 MF-SUMMARY passed=<n> failed=<n>
 ~~~ALL TESTS PASSED~~~             or ~~~SOME TESTS FAILED~~~
 MF-FAULT pc=0x... lr=0x... ...     (or MF-FAULT <text>)
+MF-EXIT code=<n>                   real boards, after main returns (emulators exit instead)
 ```
 
 The parser never opens a port: it is fed bytes and returns events with their byte offsets.
@@ -24,13 +25,14 @@ from dataclasses import dataclass, field
 TFLM_PASSED = "~~~ALL TESTS PASSED~~~"
 TFLM_FAILED = "~~~SOME TESTS FAILED~~~"
 
-_TOKEN = re.compile(r"(MF-(?:SYNC|CASE|BENCH|SUMMARY|FAULT)\b|~~~(?:ALL|SOME) TESTS)")
+_TOKEN = re.compile(r"(MF-(?:SYNC|CASE|BENCH|SUMMARY|FAULT|EXIT)\b|~~~(?:ALL|SOME) TESTS)")
 _SYNC = re.compile(r"MF-SYNC (\S+)\s*$")
 _CASE_PASS = re.compile(r"MF-CASE (\S+) PASS\s*$")
 _CASE_FAIL = re.compile(r"MF-CASE (\S+) FAIL(?: (\S+?):(\d+))?(?: (.*?))?\s*$")
 _BENCH = re.compile(r"MF-BENCH (\S+)((?: \S+=\S*)*)\s*$")
 _SUMMARY = re.compile(r"MF-SUMMARY passed=(\d+) failed=(\d+)\s*$")
 _FAULT = re.compile(r"MF-FAULT(?: (.*?))?\s*$")
+_EXIT = re.compile(r"MF-EXIT code=(-?\d+)\s*$")
 _FAULT_FIELD = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(0[xX][0-9a-fA-F]+|\d+)")
 
 
@@ -86,6 +88,13 @@ class Verdict(Event):
 class Fault(Event):
     fields: dict[str, int] = field(default_factory=dict)
     text: str = ""
+
+
+@dataclass(frozen=True)
+class Exit(Event):
+    """A real board's main() returned with this code."""
+
+    code: int
 
 
 @dataclass(frozen=True)
@@ -158,6 +167,10 @@ def parse_line(raw: bytes, offset: int = 0) -> Event:
         if m := _SUMMARY.match(body):
             return Summary(offset, line, int(m.group(1)), int(m.group(2)))
         return Malformed(offset, line, "MF-SUMMARY needs 'passed=<n> failed=<n>'")
+    if token == "MF-EXIT":
+        if m := _EXIT.match(body):
+            return Exit(offset, line, int(m.group(1)))
+        return Malformed(offset, line, "MF-EXIT needs 'code=<n>'")
     m = _FAULT.match(body)
     text = (m.group(1) if m else "") or ""
     fields = {k.lower(): int(v, 0) for k, v in _FAULT_FIELD.findall(text)}
@@ -234,6 +247,7 @@ class Transcript:
     summary: Summary | None = None
     verdict: Verdict | None = None
     fault: Fault | None = None
+    exit: Exit | None = None
     malformed: list[Malformed] = field(default_factory=list)
     resyncs: list[Sync] = field(default_factory=list)  # MF-SYNC seen again: the board reset
     text_lines: int = 0
@@ -257,6 +271,9 @@ class Transcript:
         elif isinstance(event, Fault):
             if self.fault is None:
                 self.fault = event
+        elif isinstance(event, Exit):
+            if self.exit is None:
+                self.exit = event
         elif isinstance(event, Malformed):
             self.malformed.append(event)
         else:
@@ -264,13 +281,19 @@ class Transcript:
 
     @property
     def finished(self) -> bool:
-        """The firmware said its last word: a summary, a verdict, a fault, or a reset."""
+        """The firmware said its last word: a summary, a verdict, an exit, a fault, or a reset."""
         return (
             self.summary is not None
             or self.verdict is not None
+            or self.exit is not None
             or self.fault is not None
             or bool(self.resyncs)
         )
+
+    @property
+    def ended(self) -> bool:
+        """Nothing more will come: an exit line, a fault, or a reset."""
+        return self.exit is not None or self.fault is not None or bool(self.resyncs)
 
     @property
     def failed_cases(self) -> list[Case]:
