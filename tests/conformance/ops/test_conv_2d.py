@@ -13,6 +13,7 @@ from conformance.harness import (
     Case,
     bias_quant,
     check_cases,
+    ours_run,
     random_activation,
     random_data,
     random_per_channel_quant,
@@ -131,3 +132,17 @@ def test_conv_2d_int8(variant: str) -> None:
 def test_conv_2d_int16(variant: str) -> None:
     rng = seeded(f"conv_2d_int16_{variant}")
     check_cases([make_quantized(rng, n, "int16", variant) for n in range(CASES)])
+
+
+@pytest.mark.parametrize("options,out_hw,message", [
+    ({"stride_h": 0}, (4, 4), "invalid geometry"),
+    ({"dilation_w_factor": -2}, (4, 4), "invalid geometry"),
+    ({}, (5, 4), "output is 5x4, expected 4x4"),
+])
+def test_conv_2d_rejects_bad_models(options: dict, out_hw: tuple[int, int], message: str) -> None:
+    opts = {"padding": "SAME", "stride_h": 1, "stride_w": 1} | options
+    model = single_op_model(
+        "CONV_2D", [T((1, 4, 4, 2), "float32"), T.const(np.ones((3, 3, 3, 2), np.float32))],
+        [T((1, *out_hw, 3), "float32")], opts)
+    with pytest.raises(RuntimeError, match=message):
+        ours_run(model, [np.zeros((1, 4, 4, 2), np.float32)])

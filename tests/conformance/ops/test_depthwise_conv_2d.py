@@ -17,6 +17,7 @@ from conformance.harness import (
     bias_quant,
     check_cases,
     describe_difference,
+    ours_run,
     random_activation,
     random_data,
     random_per_channel_quant,
@@ -173,3 +174,17 @@ def test_depthwise_conv_2d_without_bias(dtype: str) -> None:
         if problem:
             problems.append(f"DEPTHWISE_CONV_2D without bias {case.params}: {problem}")
     assert not problems, "\n".join(problems[:5])
+
+
+@pytest.mark.parametrize("multiplier,message", [
+    (0, "depth multiplier 0 does not match 6 filter / 2 input channels"),
+    (2, "depth multiplier 2 does not match"),
+])
+def test_depthwise_conv_2d_rejects_a_wrong_depth_multiplier(multiplier: int, message: str) -> None:
+    model = single_op_model(
+        "DEPTHWISE_CONV_2D",
+        [T((1, 4, 4, 2), "float32"), T.const(np.ones((1, 3, 3, 6), np.float32))],
+        [T((1, 4, 4, 6), "float32")],
+        {"padding": "SAME", "stride_h": 1, "stride_w": 1, "depth_multiplier": multiplier})
+    with pytest.raises(RuntimeError, match=message):
+        ours_run(model, [np.zeros((1, 4, 4, 2), np.float32)])

@@ -14,7 +14,7 @@ import pytest
 from microforge import ROOT
 from microforge.model.writer import Quantization, T, single_op_model
 
-from conformance.harness import Case, check_cases, random_data, random_quant, seeded
+from conformance.harness import Case, check_cases, ours_run, random_data, random_quant, seeded
 
 CASES = 200
 OUTPUT_QUANT = {"int8": Quantization.per_tensor(1.0 / 256, -128),
@@ -104,3 +104,11 @@ def test_softmax_int16_tables_match_their_definition(tmp_path: Path) -> None:
     text = (ROOT / "micro/kernels/softmax.c").read_text()
     assert c_table(text, "softmax_exp_lut") == values[:513]
     assert c_table(text, "softmax_recip_lut") == values[513:]
+
+
+def test_softmax_rejects_an_int8_output_that_is_not_1_256() -> None:
+    model = single_op_model("SOFTMAX", [T((1, 4), "int8", Quantization.per_tensor(0.1, 0))],
+                            [T((1, 4), "int8", Quantization.per_tensor(1.0 / 128, -128))],
+                            {"beta": 1.0})
+    with pytest.raises(RuntimeError, match="zero point -128 and scale 1/256"):
+        ours_run(model, [np.zeros((1, 4), np.int8)])

@@ -131,3 +131,12 @@ def test_svdf_feature_multiplier_from_double_product() -> None:
     x = np.array([[-55]], np.int8)
     check_cases([Case(model, [[x]], {"expected": -55})])
     assert int(ours_run(model, [x])[0][0, 0]) == -55
+
+
+def test_svdf_rejects_a_state_that_is_not_a_variable() -> None:
+    specs = [T((1, 3), "float32"), T.const(np.ones((2, 3), np.float32)),
+             T.const(np.ones((2, 4), np.float32)), T.const(np.zeros((2,), np.float32)),
+             T.const(np.zeros((1, 8), np.float32))]
+    model = single_op_model("SVDF", specs, [T((1, 2), "float32")], {"rank": 1})
+    with pytest.raises(RuntimeError, match="state tensor must be a variable"):
+        ours_run(model, [np.zeros((1, 3), np.float32)])
