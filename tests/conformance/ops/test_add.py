@@ -13,6 +13,7 @@ from conformance.harness import (
     random_activation,
     random_data,
     random_quant,
+    run_many,
     seeded,
 )
 
@@ -72,3 +73,21 @@ def make_case(rng: np.random.Generator, n: int, dtype: str) -> Case:
 def test_add(dtype: str) -> None:
     rng = seeded(f"add_{dtype}")
     check_cases([make_case(rng, n, dtype) for n in range(CASES)])
+
+
+def test_add_rejects_shapes_that_do_not_broadcast() -> None:
+    model = single_op_model("ADD", [T((2, 3), "float32"), T((2, 2), "float32")],
+                            [T((2, 3), "float32")])
+    xs = [np.zeros((2, 3), np.float32), np.zeros((2, 2), np.float32)]
+    status, message = run_many("ours", [(model, [xs])])[0]
+    assert status == "error" and "shapes [2,3] and [2,2] do not broadcast" in message, message
+
+
+def test_add_rejects_output_scale_too_fine() -> None:
+    q_in = random_quant(seeded(3), "int8", scale_range=(0.5, 0.5))
+    q_out = random_quant(seeded(4), "int8", scale_range=(1e-7, 1e-7))
+    model = single_op_model("ADD", [T((4,), "int8", q_in), T((4,), "int8", q_in)],
+                            [T((4,), "int8", q_out)])
+    xs = [np.zeros(4, np.int8)] * 2
+    status, message = run_many("ours", [(model, [xs])])[0]
+    assert status == "error" and "scales out of range" in message, message

@@ -13,6 +13,7 @@ from conformance.harness import (
     random_activation,
     random_data,
     random_quant,
+    run_many,
     seeded,
 )
 
@@ -72,3 +73,12 @@ def make_case(rng: np.random.Generator, n: int, dtype: str) -> Case:
 def test_mul(dtype: str) -> None:
     rng = seeded(f"mul_{dtype}")
     check_cases([make_case(rng, n, dtype) for n in range(CASES)])
+
+
+def test_mul_int16_rejects_nonzero_zero_point() -> None:
+    q = random_quant(seeded(5), "int16", zero_point=3)
+    model = single_op_model("MUL", [T((4,), "int16", q), T((4,), "int16", q)],
+                            [T((4,), "int16", q)])
+    xs = [np.zeros(4, np.int16)] * 2
+    status, message = run_many("ours", [(model, [xs])])[0]
+    assert status == "error" and "zero points of 0" in message, message

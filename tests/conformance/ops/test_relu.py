@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 from microforge.model.writer import T, single_op_model
 
-from conformance.harness import Case, check_cases, random_data, random_quant, random_shape, seeded
+from conformance.harness import (
+    Case,
+    check_cases,
+    random_data,
+    random_quant,
+    random_shape,
+    run_many,
+    seeded,
+)
 
 CASES = 200
 OP = "RELU"
@@ -31,3 +39,9 @@ def make_case(rng: np.random.Generator, n: int, dtype: str) -> Case:
 def test_relu(dtype: str) -> None:
     rng = seeded(f"{OP}_{dtype}")
     check_cases([make_case(rng, n, dtype) for n in range(CASES)])
+
+
+def test_relu_rejects_unsupported_dtype() -> None:
+    model = single_op_model(OP, [T((4,), "int32")], [T((4,), "int32")])
+    status, message = run_many("ours", [(model, [[np.zeros(4, np.int32)]])])[0]
+    assert status == "error" and "int32 not supported" in message, message
