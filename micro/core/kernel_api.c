@@ -151,7 +151,7 @@ mf_status mf_set_output_dims(mf_kernel_ctx *ctx, uint32_t i, uint32_t ndims, con
   return MF_OK;
 }
 
-mf_status(mf_kernel_error)(mf_kernel_ctx *ctx, const char *fmt, ...) {
+mf_status mf_kernel_error(mf_kernel_ctx *ctx, const char *fmt, ...) {
   mf_interpreter *it = ctx->interp;
   const char *name = ctx->node->reg != NULL ? ctx->node->reg->name : "";
   size_t len = mf_format(it->error, sizeof it->error, "node %u %s: ", ctx->node_index, name);

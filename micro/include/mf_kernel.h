@@ -83,12 +83,8 @@ void *mf_scratch(const mf_kernel_ctx *ctx);
 mf_status mf_set_output_dims(mf_kernel_ctx *ctx, uint32_t i, uint32_t ndims, const int32_t *dims);
 
 /* Records "node N OPNAME: <message>" as the interpreter's error, logs it and
- * returns MF_ERR_KERNEL. Release builds (MF_STRIP_LOGS) drop the message at
- * compile time: the text is then "node N OPNAME: error". */
+ * returns MF_ERR_KERNEL (a NULL fmt reads as "error"). */
 mf_status mf_kernel_error(mf_kernel_ctx *ctx, const char *fmt, ...);
-#ifdef MF_STRIP_LOGS
-#define mf_kernel_error(ctx, ...) (mf_kernel_error)((ctx), NULL)
-#endif
 
 /* Fails the kernel with the text of the condition when it does not hold. */
 #define MF_ENSURE(ctx, cond)                                   \
