@@ -64,30 +64,6 @@ static uint32_t scan_life(const mf_interpreter *it, uint32_t t) {
   return first == NO_LIFE ? NO_LIFE : first << 16 | last;
 }
 
-static void cache_lives(planner *p) {
-  mf_interpreter *it = p->it;
-  for (uint32_t t = 0; t < it->tensor_count; t++) p->lives[t] = NO_LIFE;
-  for (uint32_t j = 0; j < it->node_count; j++) {
-    for (uint32_t side = 0; side < 2u; side++) {
-      uint32_t vec = side ? it->nodes[j].outputs : it->nodes[j].inputs;
-      uint32_t count = vec != 0u ? mf_rd_u32(it->model->data + vec) : 0u;
-      for (uint32_t k = 0; k < count; k++) {
-        uint32_t t = mf_rd_u32(it->model->data + vec + 4u + 4u * k);
-        if (t >= it->tensor_count) continue;
-        uint32_t first = p->lives[t] == NO_LIFE ? j : p->lives[t] >> 16;
-        p->lives[t] = first << 16 | j;
-      }
-    }
-  }
-  for (uint32_t t = 0; t < it->tensor_count; t++) {
-    uint32_t flags = it->tensors[t].flags, life = p->lives[t];
-    if ((flags & MF_TENSOR_INPUT) != 0u) life = life == NO_LIFE ? 0u : (life & 0xFFFFu);
-    if ((flags & MF_TENSOR_OUTPUT) != 0u)
-      life = (life == NO_LIFE ? end_node(it) << 16 : life & 0xFFFF0000u) | end_node(it);
-    p->lives[t] = life;
-  }
-}
-
 /* Buffer k's size, alignment and lifetime; 0 when it is not planned. */
 static int buffer(const planner *p, uint32_t k, plan_buf *b) {
   const mf_interpreter *it = p->it;
@@ -218,7 +194,7 @@ mf_status mf_plan(mf_interpreter *it) {
   size_t free_bytes = it->tail <= it->usable ? it->usable - it->tail : 0u;
   if (free_bytes / 4u >= it->tensor_count && it->tensor_count > 0u) {
     p.lives = (uint32_t *)(void *)it->base;
-    cache_lives(&p);
+    for (uint32_t t = 0; t < it->tensor_count; t++) p.lives[t] = scan_life(it, t);
   }
   uint32_t best_order = 0, best_head = UNPLACED;
   for (uint32_t order = 0; order < ORDER_COUNT; order++) {
