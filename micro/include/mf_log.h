@@ -10,13 +10,15 @@ extern "C" {
 #endif
 
 /* snprintf-like, freestanding. Supports %s %c %d %i %u %x %X %p %% and the
- * l/z length modifiers, a field width and '0'/'-' flags, and %f (fixed, with
- * an optional precision). Always NUL-terminates when size > 0. Returns the
- * number of characters written, excluding the NUL. */
+ * l/z length modifiers (no ll), a field width and '0'/'-' flags, a precision
+ * for %s, and %f (fixed, precision up to 9, default 6). Always NUL-terminates
+ * when size > 0. Returns the number of characters written (after
+ * truncation), excluding the NUL. */
 size_t mf_format(char *buf, size_t size, const char *fmt, ...);
 size_t mf_vformat(char *buf, size_t size, const char *fmt, va_list args);
 
-/* Formats one line (at most 160 characters) and hands it to mf_platform_log. */
+/* Formats one line (at most 160 characters; give no trailing newline), adds
+ * '\n' and hands it to mf_platform_log. */
 void mf_log(const char *fmt, ...);
 
 #ifdef __cplusplus
