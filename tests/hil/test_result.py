@@ -100,3 +100,10 @@ def test_a_real_board_exit_line_counts_like_an_emulator_exit() -> None:
         bytes_after_reset=len(text),
     )  # fmt: skip
     assert result is Outcome.ASSERTION and "exited with code 1" in message
+
+
+def test_fault_exit_codes_without_a_fault_line_are_crashes() -> None:
+    assert outcome(PASSING, link_closed=True, exit_code=101) is Outcome.CRASH
+    assert outcome(b"MF-SYNC a\nMF-CASE x PASS\nMF-EXIT code=100\n", exit_code=100) is (
+        Outcome.CRASH
+    )

@@ -60,7 +60,8 @@ class SerialTransport:
             return self  # already open: keep the link (and the board) as they are
         if self._log is None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            self._log = open(self.log_path, "ab", buffering=0)
+            # One log per run: byte offsets in results are offsets in this file.
+            self._log = open(self.log_path, "wb", buffering=0)
         self._port = self._open_port()
         self._start_reader()
         return self

@@ -22,6 +22,9 @@ from typing import Any
 
 from .protocol import Transcript, decode
 
+#: Exit codes the board support uses for faults (docs/architecture.md).
+CRASH_EXIT_CODES = {100: "fault", 101: "stack guard overwritten"}
+
 
 class Outcome(StrEnum):
     PASS = "pass"
@@ -159,7 +162,7 @@ def classify(
     if verdict is not None and not verdict.passed:
         return Outcome.ASSERTION, "SOME TESTS FAILED"
     if summary is None and verdict is None:
-        if link_closed:
+        if link_closed or exit_code is not None:
             code = f" with exit code {exit_code}" if exit_code is not None else ""
             return Outcome.CRASH, f"the board stopped{code} before its summary"
         return Outcome.TIMEOUT, "no summary or verdict within the time limit"
@@ -175,6 +178,8 @@ def classify(
             )
         if summary.passed == 0 and verdict is None and not transcript.benches:
             return Outcome.ASSERTION, "no test case ran"
+    if exit_code in CRASH_EXIT_CODES:
+        return Outcome.CRASH, f"exit code {exit_code} ({CRASH_EXIT_CODES[exit_code]})"
     if exit_code not in (None, 0):
         return Outcome.ASSERTION, f"tests passed but the firmware exited with code {exit_code}"
     if transcript.malformed:
