@@ -108,7 +108,6 @@ class GdbRemote:
         self.running = False
         self.exit_code: int | None = None
         self.last_stop: StopReply | None = None
-        self._pending_stops: list[StopReply] = []
         self._registers: dict[str, tuple[int, int]] | None = None
 
     # -- connection ---------------------------------------------------------------------------
