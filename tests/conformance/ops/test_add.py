@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from microforge.model.writer import T, single_op_model
+from microforge.runtime.callgrind import oracle_instructions, ours_instructions
 
 from conformance.harness import (
     Case,
@@ -91,3 +92,15 @@ def test_add_rejects_output_scale_too_fine() -> None:
     xs = [np.zeros(4, np.int8)] * 2
     status, message = run_many("ours", [(model, [xs])])[0]
     assert status == "error" and "scales out of range" in message, message
+
+
+@pytest.mark.slow
+def test_add_int8_needs_no_more_instructions_than_tflm(tmp_path) -> None:
+    """Instructions per invoke under callgrind, microforge vs TFLM's reference kernel."""
+    path = tmp_path / "model.tflite"
+    path.write_bytes(single_op_model(
+        "ADD", [T((1, 8, 8, 16), "int8", random_quant(seeded(10), "int8")),
+                T((16,), "int8", random_quant(seeded(11), "int8"))],
+        [T((1, 8, 8, 16), "int8", random_quant(seeded(12), "int8"))], {"activation": "RELU"}))
+    ours, tflm = ours_instructions(path, repeats=2), oracle_instructions(path, repeats=2)
+    assert ours <= tflm, f"microforge {ours:,} vs TFLM {tflm:,} instructions per invoke"

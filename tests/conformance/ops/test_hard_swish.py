@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from microforge.model.writer import T, single_op_model
+from microforge.runtime.callgrind import oracle_instructions, ours_instructions
 
 from conformance.harness import (
     Case,
@@ -48,3 +49,14 @@ def test_hard_swish_rejects_left_shifting_output() -> None:
     model = single_op_model("HARD_SWISH", [T((1, 4), "int8", q_in)], [T((1, 4), "int8", q_out)])
     status, message = run_many("ours", [(model, [[np.zeros((1, 4), np.int8)]])])[0]
     assert status == "error" and "scales out of range" in message, message
+
+
+@pytest.mark.slow
+def test_hard_swish_int8_needs_no_more_instructions_than_tflm(tmp_path) -> None:
+    """Instructions per invoke under callgrind, microforge vs TFLM's reference kernel."""
+    path = tmp_path / "model.tflite"
+    path.write_bytes(single_op_model(
+        "HARD_SWISH", [T((1, 8, 8, 16), "int8", random_quant(seeded(10), "int8"))],
+        [T((1, 8, 8, 16), "int8", random_quant(seeded(11), "int8", scale_range=(0.1, 0.1)))]))
+    ours, tflm = ours_instructions(path, repeats=2), oracle_instructions(path, repeats=2)
+    assert ours <= tflm, f"microforge {ours:,} vs TFLM {tflm:,} instructions per invoke"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from microforge.model.writer import T, single_op_model
+from microforge.runtime.callgrind import oracle_instructions, ours_instructions
 
 from conformance.harness import (
     Case,
@@ -56,3 +57,15 @@ def test_mean_rejects_wrong_output_shape() -> None:
                             {"keep_dims": False})
     status, message = run_many("ours", [(model, [[np.zeros((2, 3), np.float32)]])])[0]
     assert status == "error" and "output shape [2,1], expected [2]" in message, message
+
+
+@pytest.mark.slow
+def test_mean_int8_needs_no_more_instructions_than_tflm(tmp_path) -> None:
+    """Instructions per invoke under callgrind, microforge vs TFLM's reference kernel."""
+    path = tmp_path / "model.tflite"
+    path.write_bytes(single_op_model(
+        "MEAN", [T((1, 8, 8, 16), "int8", random_quant(seeded(10), "int8")),
+                 T((2,), "int32", data=np.array([1, 2], np.int32))],
+        [T((1, 1, 1, 16), "int8", random_quant(seeded(11), "int8"))], {"keep_dims": True}))
+    ours, tflm = ours_instructions(path, repeats=2), oracle_instructions(path, repeats=2)
+    assert ours <= tflm, f"microforge {ours:,} vs TFLM {tflm:,} instructions per invoke"
