@@ -31,6 +31,7 @@ from .result import (
     Outcome,
     RunResult,
     classify,
+    classify_program,
     decode_fault_line,
     transcript_rows,
 )
@@ -159,8 +160,17 @@ class Dut:
         )
 
     # -- the run's result --------------------------------------------------------------------
-    def results(self, timeout: float, *, sync_timeout: float | None = None) -> RunResult:
-        """Follow the run to its end (or ``timeout``) and classify it."""
+    def results(
+        self, timeout: float, *, sync_timeout: float | None = None, require_sync: bool = True
+    ) -> RunResult:
+        """Follow the run to its end (or ``timeout``) and classify it.
+
+        ``require_sync=False`` is for programs that do not print ``MF-SYNC`` (an example's
+        application, a benchmark): everything after the reset counts, and the run is judged by
+        how it ends (exit code, ``MF-EXIT``, fault) rather than by a summary.
+        """
+        if not require_sync:
+            return self._program_results(timeout)
         if self._flash_error is not None:
             return self._result(
                 Outcome.FLASH_ERROR, str(self._flash_error), Transcript(), exit_code=None
@@ -212,6 +222,44 @@ class Dut:
         outcome, message = classify(
             transcript,
             finished=transcript.finished,
+            link_closed=self.transport.eof,
+            exit_code=exit_code,
+            bytes_after_reset=consumed - self._reset_mark,
+        )
+        return self._result(outcome, message, transcript, exit_code=exit_code)
+
+    def _program_results(self, timeout: float) -> RunResult:
+        if self._flash_error is not None:
+            return self._result(
+                Outcome.FLASH_ERROR, str(self._flash_error), Transcript(), exit_code=None
+            )
+        if self._console_error is not None:
+            message = f"the console failed while flashing: {self._console_error}"
+            return self._result(Outcome.NO_OUTPUT, message, Transcript(), exit_code=None)
+        deadline = time.monotonic() + timeout
+        transcript = Transcript()
+        parser = ProtocolParser(self._reset_mark)
+        consumed = self._reset_mark
+        while True:
+            chunk = self.transport.received(consumed)
+            consumed += len(chunk)
+            link_closed = self.transport.eof
+            events = parser.feed(chunk)
+            if link_closed and self.transport.mark() == consumed:
+                events += parser.flush()
+            for event in events:
+                transcript.add(event)
+            now = time.monotonic()
+            if transcript.ended or now >= deadline:
+                break
+            if link_closed and self.transport.mark() == consumed:
+                break
+            self.transport.wait_for_growth(consumed, max(0.0, min(deadline - now, 0.5)))
+        exit_code = self._exit_code(self.transport.eof)
+        if exit_code is None and transcript.exit is not None:
+            exit_code = transcript.exit.code
+        outcome, message = classify_program(
+            transcript,
             link_closed=self.transport.eof,
             exit_code=exit_code,
             bytes_after_reset=consumed - self._reset_mark,

@@ -15,6 +15,7 @@ Every result names the board, the probe and the port, and the console log's path
 from __future__ import annotations
 
 import json
+import signal
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -163,8 +164,7 @@ def classify(
         return Outcome.ASSERTION, "SOME TESTS FAILED"
     if summary is None and verdict is None:
         if link_closed or exit_code is not None:
-            code = f" with exit code {exit_code}" if exit_code is not None else ""
-            return Outcome.CRASH, f"the board stopped{code} before its summary"
+            return Outcome.CRASH, f"the board stopped{_how(exit_code)} before its summary"
         return Outcome.TIMEOUT, "no summary or verdict within the time limit"
     if not finished and not link_closed:
         return Outcome.TIMEOUT, "the run did not finish within the time limit"
@@ -182,6 +182,59 @@ def classify(
         return Outcome.CRASH, f"exit code {exit_code} ({CRASH_EXIT_CODES[exit_code]})"
     if exit_code not in (None, 0):
         return Outcome.ASSERTION, f"tests passed but the firmware exited with code {exit_code}"
+    if transcript.malformed:
+        bad = transcript.malformed[0]
+        return Outcome.ASSERTION, f"malformed protocol line at byte {bad.offset}: {bad.reason}"
+    return Outcome.PASS, ""
+
+
+def _how(exit_code: int | None) -> str:
+    """How a run ended, for messages: ' with exit code 3', ' (the emulator was killed by ...)'."""
+    if exit_code is None:
+        return ""
+    if exit_code < 0:
+        try:
+            name = signal.Signals(-exit_code).name
+        except ValueError:
+            name = f"signal {-exit_code}"
+        return f" (the emulator was killed by {name})"
+    return f" with exit code {exit_code}"
+
+
+def classify_program(
+    transcript: Transcript,
+    *,
+    link_closed: bool,
+    exit_code: int | None,
+    bytes_after_reset: int,
+) -> tuple[Outcome, str]:
+    """The outcome of a program that does not print MF-SYNC (an application, a benchmark).
+
+    It is judged by how it ends: its exit code (emulator exit or ``MF-EXIT``), a fault line,
+    or failed ``MF-CASE`` lines it printed. A program still running at the time limit timed out.
+    """
+    if transcript.fault is not None:
+        return Outcome.CRASH, f"fault: {transcript.fault.line.strip()}"
+    if exit_code is not None and exit_code < 0:
+        return Outcome.CRASH, f"the run ended{_how(exit_code)}"
+    if exit_code in CRASH_EXIT_CODES:
+        return Outcome.CRASH, f"exit code {exit_code} ({CRASH_EXIT_CODES[exit_code]})"
+    if exit_code is None:
+        if bytes_after_reset == 0:
+            return Outcome.NO_OUTPUT, "no output after reset"
+        if link_closed:
+            return Outcome.CRASH, f"the console ended after {bytes_after_reset} bytes, no exit"
+        return Outcome.TIMEOUT, (
+            f"still running at the time limit ({bytes_after_reset} bytes after reset)"
+        )
+    failed = transcript.failed_cases
+    if exit_code != 0:
+        return Outcome.ASSERTION, f"the program exited with code {exit_code}"
+    if failed:
+        first = failed[0]
+        return Outcome.ASSERTION, f"{first.name} failed: {first.message}".rstrip(": ")
+    if transcript.summary is not None and transcript.summary.failed > 0:
+        return Outcome.ASSERTION, f"summary reports {transcript.summary.failed} failed"
     if transcript.malformed:
         bad = transcript.malformed[0]
         return Outcome.ASSERTION, f"malformed protocol line at byte {bad.offset}: {bad.reason}"
