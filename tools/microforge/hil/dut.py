@@ -358,6 +358,7 @@ def open_dut(
     overrides: Mapping[str, Any] | None = None,
     lock_dir: Path | None = None,
     lock_timeout: float = 60.0,
+    log_path: Path | None = None,
 ) -> Dut:
     """Open a real board: its console on ``port`` (device path or pyserial URL), its flasher
     from the board's ``[flash]`` table (or ``method``, an alternative) completed with the farm's
@@ -375,7 +376,7 @@ def open_dut(
     serial_data = board.get("serial") or {}
     transport = SerialTransport(
         port,
-        log_path=workdir / f"{unit}.console.log",
+        log_path=log_path or workdir / f"{unit}.console.log",
         baudrate=int(serial_data.get("baud", 115200)),
         dtr=serial_data.get("dtr"),
         rts=serial_data.get("rts"),
