@@ -114,15 +114,17 @@ static void load_tensors(mf_interpreter *it) {
 
 /* Copies (or zeroes) the initial value of every variable tensor. */
 static void reset_variables(mf_interpreter *it) {
-  const mf_model *m = it->model;
   for (uint32_t i = 0; i < it->tensor_count; i++) {
     mf_tensor *t = &it->tensors[i];
     if ((t->flags & MF_TENSOR_VARIABLE) == 0u || t->data == NULL) continue;
-    size_t size;
-    uint32_t buffer = mf_fb_u32(m, mf_model_tensor(m, i), MF_F_TENSOR_BUFFER, 0);
-    const uint8_t *init = mf_model_buffer(m, buffer, &size);
-    if (init != NULL) memcpy(t->data, init, size);
-    else memset(t->data, 0, mf_tensor_bytes(t));
+    /* As TFLM: int8 state starts at its zero point, everything else at 0. */
+    int fill = 0;
+    if (t->dtype == MF_INT8) {
+      mf_quant quant;
+      mf_model_tensor_quant(it->model, i, &quant);
+      fill = quant.zero_point;
+    }
+    memset(t->data, fill, mf_tensor_bytes(t));
   }
 }
 

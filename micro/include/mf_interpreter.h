@@ -82,7 +82,7 @@ mf_status mf_interpreter_init(mf_interpreter *it, const mf_model *model,
  * MF_ERR_ARENA_TOO_SMALL, mf_interpreter_arena_needed() gives the size. */
 mf_status mf_interpreter_allocate(mf_interpreter *it);
 mf_status mf_interpreter_invoke(mf_interpreter *it);
-/* Zeroes variable tensors (state) back to their initial values. */
+/* Resets variable tensors (state): int8 ones to their zero point, others to 0. */
 mf_status mf_interpreter_reset_state(mf_interpreter *it);
 
 uint32_t mf_interpreter_input_count(const mf_interpreter *it);
