@@ -217,6 +217,20 @@ def test_a_flag_change_rebuilds(host: Path) -> None:
     assert not compiled(ok(scons(host, "hello_world")))
 
 
+def test_a_define_in_example_data_rebuilds_that_example_only(host: Path) -> None:
+    file = host / "examples" / "hello_world" / "example.toml"
+    original = file.read_text()
+    edit(file, original.replace(
+        'libs = ["m"]', 'libs = ["m"]\ndefines = ["HELLO_WORLD_STEPS=21"]'))
+    output = ok(scons(host, "run_hello_world"))
+    assert set(compiled(output)) == {"examples/hello_world/main.c",
+                                     "examples/hello_world/sine_model.c",
+                                     "gen/host_default/obj/examples/hello_world/g_model.c"}
+    assert len(SINE_LINE.findall(output)) == 21
+    edit(file, original)
+    assert len(SINE_LINE.findall(ok(scons(host, "run_hello_world")))) == 20
+
+
 def test_switching_target_and_back_reuses_the_objects(host: Path) -> None:
     ok(scons(host, "TARGET=qemu_cortex_m4", "hello_world"))
     output = ok(scons(host, "hello_world"))
