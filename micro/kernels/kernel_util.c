@@ -66,6 +66,23 @@ size_t mf_dims_product(const int32_t *dims, uint32_t from, uint32_t to) {
   return product;
 }
 
+int mf_strides(const mf_tensor *t, size_t unit, int32_t *strides) {
+  const uint32_t rank = t->ndims;
+  int empty = 0;
+  for (uint32_t i = 0; i < rank; ++i) {
+    strides[i] = 0;
+    if (t->dims[i] <= 0) empty = 1;
+  }
+  if (empty) return 0;
+  int64_t acc = (int64_t)unit;
+  for (uint32_t k = rank; k-- > 0;) {
+    if (acc > INT32_MAX) return 0;
+    strides[k] = (int32_t)acc;
+    acc *= t->dims[k];
+  }
+  return acc <= INT32_MAX;
+}
+
 int mf_resolve_axis(int32_t axis, uint32_t rank, uint32_t *resolved) {
   const int64_t a = axis < 0 ? (int64_t)axis + (int64_t)rank : (int64_t)axis;
   if (a < 0 || a >= (int64_t)rank) return 0;
@@ -222,7 +239,8 @@ mf_status mf_broadcast_analyze(mf_kernel_ctx *ctx, const mf_tensor *a, const mf_
     a_acc *= (uint64_t)da[k];
     b_acc *= (uint64_t)db[k];
   }
-  if (a_acc * esize > INT32_MAX || b_acc * esize > INT32_MAX || count > INT32_MAX) {
+  if (count != 0 &&
+      (a_acc * esize > INT32_MAX || b_acc * esize > INT32_MAX || count > INT32_MAX)) {
     return mf_kernel_error(ctx, "tensor too large");
   }
   info->count = (uint32_t)count;
@@ -496,11 +514,6 @@ static const uint8_t *pad_level(const mf_pad *plan, uint32_t d, const uint8_t *s
 }
 
 void mf_pad_run(const mf_pad *plan, const void *src, void *dst, const void *value) {
-  const uint32_t *dims = (const uint32_t *)(plan + 1);
-  const uint32_t *block = dims + 3u * plan->rank;
-  const uint32_t *before = dims + plan->rank;
-  const uint32_t *after = before + plan->rank;
-  if ((size_t)block[0] * (before[0] + dims[0] + after[0]) == 0) return; /* empty output */
   uint8_t *o = (uint8_t *)dst;
   pad_level(plan, 0, (const uint8_t *)src, &o, value);
 }
@@ -576,8 +589,8 @@ mf_status mf_pad_node_prepare(mf_kernel_ctx *ctx) {
     value[0] = (uint8_t)out_zp;
   }
   pad_node_data *data = (pad_node_data *)mf_alloc_persistent(ctx, sizeof *data);
-  const mf_pad *plan;
-  status = mf_pad_store(ctx, &info, &plan);
+  const mf_pad *plan = NULL; /* an empty output needs no plan */
+  status = mf_tensor_elements(out) == 0 ? MF_OK : mf_pad_store(ctx, &info, &plan);
   if (data == NULL || status != MF_OK) return MF_ERR_ARENA_TOO_SMALL;
   data->plan = plan;
   memcpy(data->value, value, sizeof value);
@@ -587,6 +600,7 @@ mf_status mf_pad_node_prepare(mf_kernel_ctx *ctx) {
 
 mf_status mf_pad_node_invoke(mf_kernel_ctx *ctx) {
   const pad_node_data *data = (const pad_node_data *)mf_op_data(ctx);
+  if (data->plan == NULL) return MF_OK;
   const void *value = data->value;
   if (mf_num_inputs(ctx) == 3) value = mf_input(ctx, 2)->data;
   mf_pad_run(data->plan, mf_input(ctx, 0)->data, mf_output(ctx, 0)->data, value);

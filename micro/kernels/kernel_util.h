@@ -37,6 +37,12 @@ mf_status mf_expect_shape(mf_kernel_ctx *ctx, const mf_tensor *t, const char *wh
 /* Product of dims[from..to). */
 size_t mf_dims_product(const int32_t *dims, uint32_t from, uint32_t to);
 
+/* Row-major strides of t's dims in units of `unit` bytes (1 for bytes of
+ * int8, or 1 with unit = 1 for element strides). Returns 1 when filled; 0
+ * when t is empty (strides all 0) or when its size in units exceeds INT32_MAX.
+ * Safe for empty tensors whose other dims are huge. */
+int mf_strides(const mf_tensor *t, size_t unit, int32_t *strides);
+
 /* Maps an axis in [-rank, rank) to [0, rank); 0 when out of range. */
 int mf_resolve_axis(int32_t axis, uint32_t rank, uint32_t *resolved);
 

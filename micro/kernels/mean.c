@@ -85,13 +85,10 @@ static mf_status mean_prepare(mf_kernel_ctx *ctx) {
   int64_t kstride[MF_MAX_RANK], rstride[MF_MAX_RANK];
   uint32_t nk = 0, nr = 0;
   int last = -1; /* 0 kept, 1 reduced */
-  int64_t stride = 1;
-  int64_t strides[MF_MAX_RANK];
-  for (uint32_t i = rank; i-- > 0;) {
-    strides[i] = stride;
-    stride *= in->dims[i];
+  int32_t strides[MF_MAX_RANK];
+  if (!mf_strides(in, 1, strides) && mf_tensor_elements(in) != 0) {
+    return mf_kernel_error(ctx, "tensor too large");
   }
-  if (stride > INT32_MAX) return mf_kernel_error(ctx, "tensor too large");
   uint64_t count = 1;
   for (uint32_t i = 0; i < rank; ++i) {
     const uint32_t size = (uint32_t)in->dims[i];

@@ -44,13 +44,10 @@ static mf_status strided_slice_prepare(mf_kernel_ctx *ctx) {
   }
 
   const size_t esize = mf_dtype_size((mf_dtype)in->dtype);
-  int64_t in_step[MF_MAX_RANK];
-  int64_t acc = (int64_t)esize;
-  for (uint32_t k = rank; k-- > 0;) {
-    in_step[k] = acc;
-    acc *= in->dims[k];
+  int32_t in_step[MF_MAX_RANK];
+  if (!mf_strides(in, esize, in_step) && mf_tensor_elements(in) != 0) {
+    return mf_kernel_error(ctx, "tensor too large");
   }
-  if (acc > INT32_MAX) return mf_kernel_error(ctx, "tensor too large");
 
   mf_gather_info info;
   info.rank = rank;

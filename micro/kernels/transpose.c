@@ -34,13 +34,10 @@ static mf_status transpose_prepare(mf_kernel_ctx *ctx) {
   if (status != MF_OK) return status;
 
   const size_t esize = mf_dtype_size((mf_dtype)in->dtype);
-  int64_t in_step[MF_MAX_RANK];
-  int64_t acc = (int64_t)esize;
-  for (uint32_t k = rank; k-- > 0;) {
-    in_step[k] = acc;
-    acc *= in->dims[k];
+  int32_t in_step[MF_MAX_RANK];
+  if (!mf_strides(in, esize, in_step) && mf_tensor_elements(in) != 0) {
+    return mf_kernel_error(ctx, "tensor too large");
   }
-  if (acc > INT32_MAX) return mf_kernel_error(ctx, "tensor too large");
   mf_gather_info info;
   info.rank = rank;
   info.esize = (uint32_t)esize;
@@ -48,7 +45,7 @@ static mf_status transpose_prepare(mf_kernel_ctx *ctx) {
   for (uint32_t d = 0; d < rank; ++d) { /* loop d walks output dim rank-1-d */
     const uint32_t i = rank - 1 - d;
     info.dims[d] = (uint32_t)want[i];
-    info.step[d] = (int32_t)in_step[perm[i]];
+    info.step[d] = in_step[perm[i]];
   }
   status = mf_gather_optimize(ctx, &info);
   if (status != MF_OK) return status;
