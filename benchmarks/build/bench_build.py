@@ -153,9 +153,7 @@ def main() -> int:
         make = ["make", "-s", "-C", str(tree), f"-j{options.jobs}", "all"]
 
         def wipe() -> None:
-            shutil.rmtree(gen, ignore_errors=True)
-            for file in tree.glob(".sconsign*"):
-                file.unlink()
+            shutil.rmtree(gen, ignore_errors=True)     # objects and their signatures
 
         def edit_kernel() -> None:
             path = tree / KERNEL

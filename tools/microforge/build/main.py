@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import atexit
+import fcntl
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from SCons.Script import (
     GetOption,
     Help,
     Progress,
+    SConsignFile,
     SetOption,
 )
 
@@ -91,6 +94,31 @@ def check_targets(tree: Tree, root: Path) -> None:
              f"valid: {', '.join(sorted(known))} (see scons -h)")
 
 
+LOCK_TIMEOUT_S = 900
+_LOCKS: list[Any] = []      # held open (and so locked) until the process ends
+
+
+def lock_output_dir(config: Config) -> None:
+    """One scons at a time per output folder (bounded wait): parallel builds of the same
+    configuration would race on its objects and its signature database."""
+    config.gen_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(config.gen_dir / ".lock", "w")  # noqa: SIM115 - held for the whole run
+    deadline = time.monotonic() + LOCK_TIMEOUT_S
+    told = False
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                fail(f"another build of gen/{config.name} has held it for {LOCK_TIMEOUT_S} s")
+            if not told:
+                print(f"waiting for another build of gen/{config.name} to finish")
+                told = True
+            time.sleep(0.2)
+    _LOCKS.append(handle)
+
+
 def build(config: Config) -> Tree:
     output = Output(root=config.root, verbose=config.verbose)
     try:
@@ -107,6 +135,9 @@ def build(config: Config) -> Tree:
     if GetOption("help"):
         return tree
     check_targets(tree, config.root)
+    lock_output_dir(config)
+    # The signature database lives with the objects it describes.
+    SConsignFile(str(config.gen_dir / ".sconsign"))
     roots = [tree.env.Alias(t)[0] if t in tree.alias_names else t for t in BUILD_TARGETS]
     roots = [r if not isinstance(r, str) else tree.env.Entry(r) for r in roots]
     output.collect_steps(roots, File, tree.run_nodes)
