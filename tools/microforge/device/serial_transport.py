@@ -71,11 +71,13 @@ class SerialTransport:
         last_error: Exception | None = None
         while True:
             try:
+                # pyserial's RFC 2217 client refuses a write timeout.
+                write_timeout = None if self.url.lower().startswith("rfc2217:") else 2.0
                 port = serial.serial_for_url(
                     self.url,
                     baudrate=self.baudrate,
                     timeout=0,
-                    write_timeout=2.0,
+                    write_timeout=write_timeout,
                     do_not_open=True,
                 )
                 # Set the control lines before opening so the open itself does not pulse them.
