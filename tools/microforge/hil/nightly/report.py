@@ -71,13 +71,12 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     raw = (high - low) / max(count - 1, 1)
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    start = math.floor(low / step) * step
-    ticks = []
-    value = start
-    while value <= high + step * 0.5 and len(ticks) < 20:
-        ticks.append(round(value, 10))
-        value += step
-    return ticks
+    ticks = [math.floor(low / step) * step]
+    while ticks[-1] < high and len(ticks) < 20:
+        ticks.append(ticks[0] + step * len(ticks))
+    if len(ticks) == 1:
+        ticks.append(ticks[0] + step)
+    return [round(t, 10) for t in ticks]
 
 
 def svg_chart(series: Series, labels: Sequence[str], colors: dict[str, str],
@@ -120,8 +119,14 @@ def svg_chart(series: Series, labels: Sequence[str], colors: dict[str, str],
         if index % step and index != count - 1:
             continue
         x = x_of(index)
+        anchor = "middle"
+        if count > 1 and index == 0:
+            anchor = "start"
+        elif count > 1 and index == count - 1:
+            anchor = "end"
         parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 14}" font-size="10" '
-                     f'text-anchor="middle">{_e(label[5:] if len(label) > 10 else label)}</text>')
+                     f'text-anchor="{anchor}">{_e(label[5:] if len(label) > 10 else label)}'
+                     "</text>")  # fmt: skip
     legend_y = height - 12
     legend_x = left
     for board in sorted(series.lines):
