@@ -48,3 +48,9 @@ def make_case(rng: np.random.Generator, n: int, dtype: str) -> Case:
 def test_reshape(dtype: str) -> None:
     rng = seeded(f"reshape_{dtype}")
     check_cases([make_case(rng, n, dtype) for n in range(CASES)])
+
+
+def test_reshape_legacy_scalar_output() -> None:
+    """Old converters wrote a scalar output as shape [0]; it holds the one element."""
+    model = single_op_model("RESHAPE", [T((1, 1), "float32")], [T((0,), "float32")])
+    check_cases([Case(model, [[np.array([[3.5]], np.float32)]], {"case": "legacy scalar"})])
