@@ -230,11 +230,12 @@ def _check_fields(table: Mapping[str, Any], fields: Mapping[str, UnitField], whe
 
 def parse_unit(raw: Mapping[str, Any], where: str, catalogue: Mapping[str, dict[str, Any]],
                aliases: Mapping[str, str]) -> FarmUnit:  # fmt: skip
+    if isinstance(raw.get("name"), str) and raw["name"]:
+        where = f"{where} ({raw['name']})"
     _check_fields(raw, UNIT_FIELDS, where)
     name = raw["name"]
     if not NAME_RE.match(name):
         raise FarmError(f"{where}: field 'name': {name!r} must match {NAME_RE.pattern}")
-    where = f"{where} ({name})"
     spelled = raw["board"]
     board = aliases.get(spelled, spelled)
     if board not in catalogue:
