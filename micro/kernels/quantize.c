@@ -94,7 +94,7 @@ static mf_status quantize_prepare(mf_kernel_ctx *ctx) {
 }
 
 static inline int32_t requantize_one(const quantize_data *d, int32_t x) {
-  const int32_t scaled = mf_mul_by_quantized_multiplier(mf_wrap_add(x, -d->input_zero_point),
+  const int32_t scaled = mf_mul_by_quantized_multiplier(mf_wrap_sub(x, d->input_zero_point),
                                                         d->multiplier, d->shift);
   return mf_clamp_i32(mf_wrap_add(scaled, d->output_zero_point), d->out_min, d->out_max);
 }
