@@ -59,6 +59,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "boards(*names): run this device test only on these boards or units")
+    if config.getoption("--farm") or config.getoption("--board"):
+        try:
+            _farm(config).select(config.getoption("--board"))  # bad input stops the run now
+        except FarmError as err:
+            raise pytest.UsageError(str(err)) from None
 
 
 # -- farm and unit selection -------------------------------------------------------------------
