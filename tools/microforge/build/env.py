@@ -54,6 +54,19 @@ def flags(config: Config) -> dict[str, list[str]]:
     }
 
 
+def decide(dependency: Any, target: Any, prev_ni: Any, repo_node: Any = None) -> bool:
+    """content-timestamp for sources; content for files the build made.
+
+    SCons keeps time stamps in whole seconds, so an object rebuilt within the second of the
+    previous one, with the same size, would look unchanged to content-timestamp and the
+    program would not be relinked. Build outputs are therefore always compared by content
+    (each is hashed at most once per run); sources keep the cheap time stamp check.
+    """
+    if dependency.has_builder():
+        return dependency.changed_content(target, prev_ni, repo_node)
+    return dependency.changed_timestamp_then_content(target, prev_ni, repo_node)
+
+
 def make_env(config: Config, output: Output) -> Any:
     toolchain = config.toolchain
     found = flags(config)
@@ -93,7 +106,7 @@ def make_env(config: Config, output: Output) -> Any:
         script = config.board.linker_script
         if script:
             env.Append(LINKFLAGS=["-T", str(config.board.folder / script)])
-    env.Decider("content-timestamp")
+    env.Decider(decide)
     if config.cache_dir is not None:
         env.CacheDir(str(config.cache_dir))
     if not config.verbose:
