@@ -57,6 +57,11 @@ def _number(value: float) -> str:
     return f"{value:.4g}"
 
 
+def _short(value: float) -> str:
+    """A legend value: whole numbers grouped, small ones to three significant digits."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def _grouped(value: Any) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3f}"
@@ -128,7 +133,7 @@ def svg_chart(series: Series, labels: Sequence[str], colors: dict[str, str],
                      f'text-anchor="{anchor}">{_e(label[5:] if len(label) > 10 else label)}'
                      "</text>")  # fmt: skip
     legend_y = height - 12
-    legend_x = left
+    legend_x = 8
     for board in sorted(series.lines):
         color = colors.get(board, "#333")
         points = sorted(series.lines[board])
@@ -148,8 +153,9 @@ def svg_chart(series: Series, labels: Sequence[str], colors: dict[str, str],
                          f'font-size="11" fill="#d00" text-anchor="end">{_e(change.note)}</text>')
         parts.append(f'<rect x="{legend_x}" y="{legend_y - 9}" width="10" height="10" '
                      f'fill="{color}"/>')  # fmt: skip
-        parts.append(f'<text x="{legend_x + 14}" y="{legend_y}" font-size="11">{_e(board)}</text>')
-        legend_x += 24 + 7 * len(board)
+        label = f"{board} {_short(points[-1][1])}" if points else board
+        parts.append(f'<text x="{legend_x + 13}" y="{legend_y}" font-size="10">{_e(label)}</text>')
+        legend_x += 22 + 6 * len(label)
     parts.append("</svg>")
     return "".join(parts)
 
