@@ -225,6 +225,38 @@ def test_a_killed_runner_resumes_without_losing_or_repeating_results(farm_firmwa
         assert any("left by an earlier runner" in note for note in summary["notes"])
 
 
+def test_a_stopped_run_resumes_a_retry_where_it_was(farm_firmware, tmp_path: Path) -> None:
+    job = firmware_job(farm_firmware, "qemu_riscv32", "hang", timeout=3)
+    out = tmp_path / "nightly"
+    command = [sys.executable, "-m", "microforge.cli", "nightly", "--retry-failed", "2",
+               "--jobs-file", str(write_jobs(tmp_path / "jobs.toml", [job])), "--out", str(out)]
+    runner = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        results = wait_for(lambda: next(iter(out.glob("runs/*/results.jsonl")), None), 120,
+                           "the first attempt")  # fmt: skip
+        run_dir = results.parent
+        wait_for(lambda: list(run_dir.glob("emulators/*.json")), 60, "the second attempt")
+        runner.send_signal(signal.SIGTERM)  # as a cancelled CI job is stopped
+        _, stderr = runner.communicate(timeout=60)
+    finally:
+        runner.kill()
+        runner.wait(10)
+    assert runner.returncode == 130, stderr
+    assert f"continue with: microforge nightly --resume {run_dir}" in stderr
+    assert not list(run_dir.glob("emulators/*.json"))  # its emulator was stopped on the way out
+    (first,) = read_jsonl(results)
+    assert (first["attempt"], first["outcome"], first["final"]) == (1, "timeout", False)
+    stopped = json.loads((run_dir / "summary.json").read_text())
+    assert stopped["results"][0]["outcome"] == "not_run"  # written, but not in the history
+    assert not (out / "history").exists()
+    done = microforge("nightly", "--resume", str(run_dir), timeout=120)
+    assert done.returncode == 1, done.stderr
+    records = read_jsonl(results)
+    assert [(r["attempt"], r["final"]) for r in records] == [(1, False), (2, False), (3, True)]
+    assert all(r["outcome"] == "timeout" for r in records)
+    assert (out / "history" / f"{run_dir.name}.json").is_file()
+
+
 # -- a console through RFC 2217 -------------------------------------------------------------------
 def test_a_run_through_an_rfc2217_console_passes(full_nightly, tmp_path: Path) -> None:
     board = fwbuild.board_toml("qemu_cortex_m4")

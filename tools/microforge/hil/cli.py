@@ -10,6 +10,7 @@ microforge nightly --resume nightly/runs/20261121-020000-1a2b
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -110,11 +111,14 @@ def run_nightly(args: argparse.Namespace) -> int:
         plan = RunPlan(new_run_id(), root, farm, farm_text, jobs, options)
         run_dir = nightly.create_run(args.out, plan)
         sys.stderr.write(f"run directory {run_dir}\n")
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # a cancelled CI job stops cleanly
     try:
         summary = nightly.run(run_dir, plan)
     except KeyboardInterrupt:
         sys.stderr.write(f"interrupted; continue with: microforge nightly --resume {run_dir}\n")
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     counts = ", ".join(f"{k} {v}" for k, v in summary["counts"].items())
     verdict = "PASSED" if summary["passed"] else f"FAILED ({len(summary['failing'])} failing)"
     print(f"nightly {summary['run_id']}: {verdict}: {counts}; {summary['seconds']:.0f} s")
@@ -178,6 +182,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     night.add_argument("--resume", type=Path, metavar="RUN_DIR",
                        help="continue a stopped run; other options are taken from it")  # fmt: skip
     night.set_defaults(func=_guarded(run_nightly))
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _count(text: str) -> int:
