@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,16 +69,26 @@ def firmware_job(farm_firmware: FirmwareBuilder, board: str, scenario: str, *,
 
 
 def copy_tree(dest: Path, shared: Path) -> Path:
-    """A private copy of the buildable tree (scons keeps one database per tree), with
-    dest/shared pointing at the shared reference models."""
+    """A private copy of the committed tree (scons keeps one database per tree; others' edits in
+    progress stay out), with dest/shared pointing at the shared reference models. Without git,
+    the working tree is copied."""
     tree = dest / "tree"
     tree.mkdir(parents=True)
-    for name in COPIED:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, tree / name, ignore=IGNORED, symlinks=True)
-        elif source.is_file():
-            shutil.copy2(source, tree / name)
+    archive = dest / "tree.tar"
+    done = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", "-o", str(archive),
+                           "HEAD", *COPIED], capture_output=True, text=True, timeout=120,
+                          check=False) if shutil.which("git") else None  # fmt: skip
+    if done is not None and done.returncode == 0:
+        with tarfile.open(archive) as tar:
+            tar.extractall(tree, filter="data")
+        archive.unlink()
+    else:
+        for name in COPIED:
+            source = REPO / name
+            if source.is_dir():
+                shutil.copytree(source, tree / name, ignore=IGNORED, symlinks=True)
+            elif source.is_file():
+                shutil.copy2(source, tree / name)
     (dest / "shared").symlink_to(shared.parent.parent)
     return tree
 

@@ -216,6 +216,9 @@ class Dut:
             if transcript.sync is None:
                 limit = min(limit, sync_deadline)
             self.transport.wait_for_growth(consumed, max(0.0, min(limit - now, 0.5)))
+        if self.machine is not None and transcript.ended and not self.transport.eof:
+            # A fault or exit line: the emulator exits right after; keep its exit code.
+            self.transport.wait_for_eof(VERDICT_GRACE)
         exit_code = self._exit_code(self.transport.eof)
         if exit_code is None and transcript.exit is not None:
             exit_code = transcript.exit.code
@@ -255,6 +258,9 @@ class Dut:
             if link_closed and self.transport.mark() == consumed:
                 break
             self.transport.wait_for_growth(consumed, max(0.0, min(deadline - now, 0.5)))
+        if self.machine is not None and transcript.ended and not self.transport.eof:
+            # A fault or exit line: the emulator exits right after; keep its exit code.
+            self.transport.wait_for_eof(VERDICT_GRACE)
         exit_code = self._exit_code(self.transport.eof)
         if exit_code is None and transcript.exit is not None:
             exit_code = transcript.exit.code
