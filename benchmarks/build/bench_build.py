@@ -7,7 +7,8 @@ On a private copy of the committed tree (git HEAD) it measures, for SCons and fo
             benchmarks)
   no-op     the same command again, nothing to do (SCons with and without FAST=1)
   kernel    after editing one kernel source (micro/kernels/relu.c)
-and prints seconds (best of --repeats) and the SCons/make ratio. The Makefile is generated
+and prints seconds (best of --repeats), wall and CPU (user + system of every process it
+started), with the SCons/make ratios. The Makefile is generated
 from `scons -n V=1` of the same aliases, so both run exactly the same compiler, archiver and
 linker commands (make adds -MMD -MP for header dependencies). ccache is off for both.
 """
@@ -18,6 +19,7 @@ import argparse
 import io
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -31,6 +33,7 @@ COPIED = ("SConstruct", "pyproject.toml", "tools", "targets", "micro", "examples
 STEP_TIMEOUT_S = 900
 COMMAND_RE = re.compile(r"^\[\d+/\d+\] (.*)$")
 KERNEL = Path("micro/kernels/relu.c")
+LAST_CPU = [0.0]
 
 
 def copy_tree(dest: Path) -> Path:
@@ -50,11 +53,18 @@ def scons_command(tree: Path, jobs: int, *args: str) -> list[str]:
     return [sys.executable, "-m", "SCons", "-C", str(tree), "-Q", f"-j{jobs}", "CCACHE=0", *args]
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(command: list[str], cwd: Path | None = None) -> tuple[float, str]:
-    start = time.perf_counter()
+    """Runs a command; returns (wall seconds, output) and records its CPU seconds."""
+    start, cpu = time.perf_counter(), _children_cpu()
     done = subprocess.run(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, timeout=STEP_TIMEOUT_S, check=False)
     elapsed = time.perf_counter() - start
+    LAST_CPU[0] = _children_cpu() - cpu
     if done.returncode != 0:
         raise SystemExit(f"failed: {' '.join(command)}\n{done.stdout[-3000:]}")
     return elapsed, done.stdout
@@ -125,13 +135,15 @@ def makefile(tree: Path, target: str, names: list[str]) -> str:
 
 
 def best(command: list[str], repeats: int, cwd: Path | None = None,
-         before: object = None) -> float:
-    times = []
+         before: object = None) -> tuple[float, float]:
+    """Best wall time and best CPU time (user + system of all processes) of `repeats` runs."""
+    walls, cpus = [], []
     for _ in range(repeats):
         if callable(before):
             before()
-        times.append(run(command, cwd)[0])
-    return min(times)
+        walls.append(run(command, cwd)[0])
+        cpus.append(LAST_CPU[0])
+    return min(walls), min(cpus)
 
 
 def main() -> int:
@@ -157,8 +169,10 @@ def main() -> int:
 
         def edit_kernel() -> None:
             path = tree / KERNEL
-            path.write_text(path.read_text() + f"\nstatic const int bench_edit_{time.time_ns()}"
-                            " __attribute__((unused)) = 1;\n")
+            # A new function: the object changes, so the archive and the programs follow.
+            stamp = time.time_ns()
+            path.write_text(path.read_text() + f"\nint bench_edit_{stamp}(void);\n"
+                            f"int bench_edit_{stamp}(void) {{ return {stamp % 1000}; }}\n")
             later = time.time() + 2
             os.utime(path, (later, later))
 
@@ -180,9 +194,13 @@ def main() -> int:
         count = len(re.findall(r"^\S+\.o:", (tree / "Makefile").read_text(), re.MULTILINE))
         print(f"build benchmark: TARGET={options.target}, {count} objects, "
               f"{len(names)} aliases, -j{options.jobs}, best of {options.repeats}")
-        print(f"{'scenario':<26}{'scons s':>10}{'make s':>10}{'ratio':>8}")
-        for name, (ours, theirs) in results.items():
-            print(f"{name:<26}{ours:>10.3f}{theirs:>10.3f}{ours / theirs:>8.2f}")
+        print(f"load average before: {os.getloadavg()[0]:.1f} (wall times grow with it; CPU "
+              "times much less)")
+        print(f"{'scenario':<26}{'scons s':>9}{'make s':>9}{'ratio':>7}   "
+              f"{'scons cpu':>9}{'make cpu':>9}{'ratio':>7}")
+        for name, ((ours, ours_cpu), (theirs, theirs_cpu)) in results.items():
+            print(f"{name:<26}{ours:>9.3f}{theirs:>9.3f}{ours / theirs:>7.2f}   "
+                  f"{ours_cpu:>9.3f}{theirs_cpu:>9.3f}{ours_cpu / max(theirs_cpu, 1e-3):>7.2f}")
     return 0
 
 

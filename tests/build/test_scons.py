@@ -209,6 +209,19 @@ def test_editing_a_header_rebuilds_exactly_its_dependants(host: Path) -> None:
                                        ("hello_world", "hello_world_test")}
 
 
+def test_same_size_edits_within_one_second_are_seen(host: Path) -> None:
+    main = host / "examples" / "hello_world" / "main.c"
+    original = main.read_text()
+    assert "#define HELLO_WORLD_STEPS 20" in original
+    for steps in ("30", "20", "30", "20"):
+        # No time stamp games: the edits and builds follow each other within the second.
+        main.write_text(re.sub(r"#define HELLO_WORLD_STEPS \d\d", f"#define HELLO_WORLD_STEPS "
+                               f"{steps}", original))
+        output = ok(scons(host, "run_hello_world"))
+        assert compiled(output) == ["examples/hello_world/main.c"]
+        assert len(SINE_LINE.findall(output)) == int(steps)
+
+
 def test_a_flag_change_rebuilds(host: Path) -> None:
     output = ok(scons(host, "BUILD_TYPE=debug", "hello_world"))
     assert "gen/host_debug/bin/hello_world" in linked(output)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -54,15 +55,26 @@ def flags(config: Config) -> dict[str, list[str]]:
     }
 
 
-def decide(dependency: Any, target: Any, prev_ni: Any, repo_node: Any = None) -> bool:
-    """content-timestamp for sources; content for files the build made.
+#: Sources modified this recently are compared by content: SCons' time stamps are whole
+#: seconds, so two edits within one second can carry the same stamp.
+RECENT_EDIT_S = 3
 
-    SCons keeps time stamps in whole seconds, so an object rebuilt within the second of the
-    previous one, with the same size, would look unchanged to content-timestamp and the
-    program would not be relinked. Build outputs are therefore always compared by content
-    (each is hashed at most once per run); sources keep the cheap time stamp check.
+
+def decide(dependency: Any, target: Any, prev_ni: Any, repo_node: Any = None) -> bool:
+    """content-timestamp, made safe against SCons' whole-second time stamps.
+
+    Files the build made are compared by content (each hashed at most once per run): an
+    object rebuilt within the second of the previous one, with the same size, would
+    otherwise look unchanged and the program would not be relinked. A source is changed
+    when its size changed; a source edited in the last few seconds is compared by content;
+    any other source keeps the cheap time stamp check.
     """
     if dependency.has_builder():
+        return dependency.changed_content(target, prev_ni, repo_node)
+    size = getattr(prev_ni, "size", None)
+    if size is not None and size != dependency.get_size():
+        return True
+    if time.time() - dependency.get_timestamp() < RECENT_EDIT_S:
         return dependency.changed_content(target, prev_ni, repo_node)
     return dependency.changed_timestamp_then_content(target, prev_ni, repo_node)
 
