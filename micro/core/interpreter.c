@@ -73,8 +73,8 @@ mf_status mf_interpreter_init(mf_interpreter *it, const mf_model *model,
     it->base = it->arena + (base - start);
     it->usable = end > base ? (size_t)(end - base) : 0u;
   }
-  it->tensor_count = model->tensor_count;
-  it->node_count = model->operator_count;
+  it->tensor_count = model->len[MF_VEC_TENSORS];
+  it->node_count = model->len[MF_VEC_OPERATORS];
   return MF_OK;
 }
 
@@ -92,24 +92,7 @@ static void free_nodes(mf_interpreter *it) {
 
 /* Fills the tensor table from the model. */
 static void load_tensors(mf_interpreter *it) {
-  const mf_model *m = it->model;
-  for (uint32_t i = 0; i < it->tensor_count; i++) {
-    mf_tensor *t = &it->tensors[i];
-    uint32_t table = mf_model_tensor(m, i);
-    uint32_t ndims;
-    uint32_t shape = mf_fb_vector(m, table, MF_F_TENSOR_SHAPE, 4, &ndims);
-    size_t size;
-    t->dims = shape > MF_FIELD_BAD ? (const int32_t *)(const void *)(m->data + shape + 4u) : NULL;
-    t->ndims = (uint8_t)ndims;
-    t->dtype = mf_fb_u8(m, table, MF_F_TENSOR_TYPE, 0);
-    t->data = (void *)(uintptr_t)mf_model_buffer(m, mf_fb_u32(m, table, MF_F_TENSOR_BUFFER, 0), &size);
-    t->flags = t->data != NULL ? MF_TENSOR_CONSTANT : 0u;
-    if (mf_fb_u8(m, table, MF_F_TENSOR_VARIABLE, 0) != 0u) t->flags = MF_TENSOR_VARIABLE;
-  }
-  for (uint32_t i = 0; i < m->input_count; i++)
-    it->tensors[mf_fb_i32_at(m, m->inputs, i)].flags |= MF_TENSOR_INPUT;
-  for (uint32_t i = 0; i < m->output_count; i++)
-    it->tensors[mf_fb_i32_at(m, m->outputs, i)].flags |= MF_TENSOR_OUTPUT;
+  for (uint32_t i = 0; i < it->tensor_count; i++) mf_model_tensor_load(it->model, i, &it->tensors[i]);
 }
 
 /* Copies (or zeroes) the initial value of every variable tensor. */
@@ -133,7 +116,7 @@ static mf_status resolve(mf_interpreter *it) {
   const mf_model *m = it->model;
   for (uint32_t i = 0; i < it->node_count; i++) {
     mf_node *node = &it->nodes[i];
-    uint32_t op = mf_fb_table_at(m, m->operators, i);
+    uint32_t op = mf_fb_table_at(m, m->vec[MF_VEC_OPERATORS], i);
     uint32_t count, version;
     const char *custom;
     memset(node, 0, sizeof *node);
@@ -282,11 +265,11 @@ mf_status mf_interpreter_reset_state(mf_interpreter *it) {
 }
 
 uint32_t mf_interpreter_input_count(const mf_interpreter *it) {
-  return it != NULL && it->model != NULL ? it->model->input_count : 0u;
+  return it != NULL && it->model != NULL ? it->model->len[MF_VEC_INPUTS] : 0u;
 }
 
 uint32_t mf_interpreter_output_count(const mf_interpreter *it) {
-  return it != NULL && it->model != NULL ? it->model->output_count : 0u;
+  return it != NULL && it->model != NULL ? it->model->len[MF_VEC_OUTPUTS] : 0u;
 }
 
 mf_status mf_interpreter_tensor(const mf_interpreter *it, uint32_t index, mf_tensor_info *info) {
@@ -306,8 +289,9 @@ mf_status mf_interpreter_tensor(const mf_interpreter *it, uint32_t index, mf_ten
 static mf_status graph_tensor(const mf_interpreter *it, int outputs, uint32_t i, mf_tensor_info *info) {
   if (it == NULL || it->model == NULL) return MF_ERR_INVALID_ARG;
   const mf_model *m = it->model;
-  if (i >= (outputs ? m->output_count : m->input_count)) return MF_ERR_INVALID_ARG;
-  return mf_interpreter_tensor(it, (uint32_t)mf_fb_i32_at(m, outputs ? m->outputs : m->inputs, i), info);
+  uint32_t which = MF_VEC_INPUTS + (uint32_t)outputs;
+  if (i >= m->len[which]) return MF_ERR_INVALID_ARG;
+  return mf_interpreter_tensor(it, (uint32_t)mf_fb_i32_at(m, m->vec[which], i), info);
 }
 
 mf_status mf_interpreter_input(const mf_interpreter *it, uint32_t i, mf_tensor_info *info) {

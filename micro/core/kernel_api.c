@@ -51,8 +51,9 @@ mf_status mf_output_quant(const mf_kernel_ctx *ctx, uint32_t i, mf_quant *quant)
 
 uint32_t mf_op_version(const mf_kernel_ctx *ctx) {
   const mf_model *m = model_of(ctx);
-  uint32_t version = 1;
-  mf_model_op_code(m, mf_fb_u32(m, ctx->node->op, MF_F_OP_OPCODE, 0), &version, NULL);
+  uint32_t version;
+  const char *custom;
+  mf_model_op_code(m, mf_fb_u32(m, ctx->node->op, MF_F_OP_OPCODE, 0), &version, &custom);
   return version;
 }
 

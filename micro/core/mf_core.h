@@ -80,13 +80,17 @@ static inline int32_t mf_fb_i32_at(const mf_model *m, uint32_t vec, uint32_t i) 
 
 /* Tensor table `i` of subgraph 0 (verified). */
 static inline uint32_t mf_model_tensor(const mf_model *m, uint32_t i) {
-  return mf_fb_table_at(m, m->tensors, i);
+  return mf_fb_table_at(m, m->vec[MF_VEC_TENSORS], i);
 }
-/* Constant data of a buffer (either form); NULL and 0 when empty. */
-const uint8_t *mf_model_buffer(const mf_model *m, uint32_t buffer, size_t *size);
+/* Constant data of a buffer (either form); NULL when empty. *size is the
+ * byte count, UINT32_MAX when the offset/size form points outside the model. */
+const uint8_t *mf_model_buffer(const mf_model *m, uint32_t buffer, uint32_t *size);
 /* The OperatorCode's effective builtin code, version and custom name. */
 int32_t mf_model_op_code(const mf_model *m, uint32_t opcode, uint32_t *version,
                          const char **custom_name);
+/* Tensor `i` as the interpreter keeps it: dims and dtype from the model,
+ * constant data, flags (constant, variable, graph input and output). */
+void mf_model_tensor_load(const mf_model *m, uint32_t i, mf_tensor *tensor);
 /* Quantization of tensor `i` (verified at map time). */
 void mf_model_tensor_quant(const mf_model *m, uint32_t i, mf_quant *quant);
 /* Name of tensor `i`, "" when absent. */

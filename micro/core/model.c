@@ -2,8 +2,10 @@
  *
  * Every read goes through the bounds-checked helpers below. mf_model_map
  * walks everything the runtime will later use (subgraph 0, its tensors and
- * operators, the opcodes, buffers and metadata) and rejects the model with a
- * reason naming the field and index. */
+ * operators, the opcodes, buffers and metadata) with one routine driven by a
+ * table of field kinds, then checks what the fields mean (indices, shapes,
+ * quantization, data flow), and rejects the model with a reason naming the
+ * table, its index and the field. */
 #include <stdarg.h>
 #include <string.h>
 
@@ -12,123 +14,130 @@
 #include "mf_types.h"
 
 #define MF_MODEL_MAX_SIZE 0x7FFFFFFFu
-#define MF_NO_NODE 0xFFFFFFFFu
+#define BAD MF_FIELD_BAD
+
+static uint32_t rd32(const mf_model *m, uint32_t at) { return mf_rd_u32(m->data + at); }
 
 /* ---- bounds-checked flatbuffer access ---- */
 
-static int table_ok(const mf_model *m, uint32_t t, uint32_t *vtable, uint32_t *tsize) {
+uint32_t mf_fb_field(const mf_model *m, uint32_t table, uint32_t field, uint32_t width) {
   uint32_t n = (uint32_t)m->size;
-  if (t < 8u || (t & 3u) != 0u || t > n - 4u) return 0;
-  uint32_t vt = t - mf_rd_u32(m->data + t); /* soffset: vtable = table - soffset */
-  if (vt > n - 4u || (vt & 1u) != 0u) return 0;
-  uint32_t vsize = mf_rd_u16(m->data + vt);
-  uint32_t size = mf_rd_u16(m->data + vt + 2u);
-  if (vsize < 4u || (vsize & 1u) != 0u || vsize > n - vt || size < 4u || size > n - t) return 0;
-  *vtable = vt;
-  *tsize = size;
-  return 1;
+  if (table < 8u || table > n - 4u) return BAD;
+  uint32_t vt = table - rd32(m, table); /* soffset: vtable = table - soffset */
+  if (vt > n - 4u) return BAD;
+  uint32_t vsize = mf_rd_u16(m->data + vt), tsize = mf_rd_u16(m->data + vt + 2u);
+  if (vsize > n - vt || tsize > n - table) return BAD;
+  uint32_t slot = 4u + 2u * field;
+  uint32_t at = slot + 2u <= vsize ? mf_rd_u16(m->data + vt + slot) : 0u;
+  if (at == 0u) return 0;
+  return at < 4u || at + width > tsize ? BAD : table + at;
 }
 
-uint32_t mf_fb_field(const mf_model *m, uint32_t table, uint32_t field, uint32_t width) {
-  uint32_t vt, size;
-  if (!table_ok(m, table, &vt, &size)) return MF_FIELD_BAD;
-  uint32_t slot = 4u + 2u * field;
-  if (slot + 2u > mf_rd_u16(m->data + vt)) return 0;
-  uint32_t at = mf_rd_u16(m->data + vt + slot);
-  if (at == 0u) return 0;
-  if (at < 4u || at + width > size) return MF_FIELD_BAD;
-  return table + at;
+/* 1 when `table` is a table in bounds (its vtable and its size). */
+static int table_ok(const mf_model *m, uint32_t table) {
+  return mf_fb_field(m, table, 0x7FFFu, 0) == 0u;
 }
 
 uint32_t mf_fb_u32(const mf_model *m, uint32_t table, uint32_t field, uint32_t dflt) {
   uint32_t at = mf_fb_field(m, table, field, 4);
-  return at > MF_FIELD_BAD ? mf_rd_u32(m->data + at) : dflt;
+  return at > BAD ? rd32(m, at) : dflt;
 }
 
 uint8_t mf_fb_u8(const mf_model *m, uint32_t table, uint32_t field, uint8_t dflt) {
   uint32_t at = mf_fb_field(m, table, field, 1);
-  return at > MF_FIELD_BAD ? m->data[at] : dflt;
+  return at > BAD ? m->data[at] : dflt;
 }
 
-/* Follows the uoffset stored at `at` to a 4-aligned object start. */
+/* Follows the uoffset stored at `at` (4 bytes in bounds) to a 4-aligned
+ * object start with 4 bytes in bounds. */
 static uint32_t follow(const mf_model *m, uint32_t at) {
-  uint32_t n = (uint32_t)m->size;
-  uint32_t delta = mf_rd_u32(m->data + at);
-  if (delta > n - at) return MF_FIELD_BAD;
-  uint32_t target = at + delta;
-  if (target < 8u || (target & 3u) != 0u || target > n - 4u) return MF_FIELD_BAD;
-  return target;
+  uint32_t target = at + rd32(m, at);
+  return target < at || (target & 3u) != 0u || target > (uint32_t)m->size - 4u ? BAD : target;
 }
 
 uint32_t mf_fb_ref(const mf_model *m, uint32_t table, uint32_t field) {
   uint32_t at = mf_fb_field(m, table, field, 4);
-  return at > MF_FIELD_BAD ? follow(m, at) : at;
-}
-
-static uint32_t vector_len(const mf_model *m, uint32_t vec, uint32_t elem, uint32_t *len) {
-  uint32_t count = mf_rd_u32(m->data + vec);
-  if (count > ((uint32_t)m->size - vec - 4u) / elem) return MF_FIELD_BAD;
-  *len = count;
-  return vec;
+  return at > BAD ? follow(m, at) : at;
 }
 
 uint32_t mf_fb_vector(const mf_model *m, uint32_t table, uint32_t field, uint32_t elem,
                       uint32_t *len) {
-  *len = 0;
-  uint32_t vec = mf_fb_ref(m, table, field);
-  return vec > MF_FIELD_BAD ? vector_len(m, vec, elem, len) : vec;
+  uint32_t vec = mf_fb_ref(m, table, field), count = 0;
+  if (vec > BAD) {
+    count = rd32(m, vec);
+    if (count > ((uint32_t)m->size - vec - 4u) / elem) vec = BAD, count = 0;
+  }
+  *len = count;
+  return vec;
 }
 
 uint32_t mf_fb_table_at(const mf_model *m, uint32_t vec, uint32_t i) {
   uint32_t t = follow(m, vec + 4u + 4u * i);
-  uint32_t vt, size;
-  return (t > MF_FIELD_BAD && table_ok(m, t, &vt, &size)) ? t : 0u;
+  return table_ok(m, t) ? t : 0u;
 }
 
-/* A string field (verified by the walk), NULL when absent. */
+/* A string field (terminated, checked by the walk), NULL when absent. */
 static const char *string_field(const mf_model *m, uint32_t table, uint32_t field) {
-  uint32_t len;
-  uint32_t vec = mf_fb_vector(m, table, field, 1, &len);
-  return vec > MF_FIELD_BAD ? (const char *)m->data + vec + 4u : NULL;
+  uint32_t len, vec = mf_fb_vector(m, table, field, 1, &len);
+  return vec > BAD ? (const char *)m->data + vec + 4u : NULL;
+}
+
+/* 1 when the recorded int32 vector `which` holds `value`. */
+static int in_vector(const mf_model *m, uint32_t which, int32_t value) {
+  for (uint32_t k = 0; k < m->len[which]; k++) {
+    if (mf_fb_i32_at(m, m->vec[which], k) == value) return 1;
+  }
+  return 0;
 }
 
 /* ---- model facts used after mapping ---- */
 
-/* Data of a buffer in either form; *size is UINT32_MAX when the
- * offset/size form points outside the model. */
-static const uint8_t *buffer_data(const mf_model *m, uint32_t buffer, uint32_t *size) {
-  uint32_t t = buffer < m->buffer_count ? mf_fb_table_at(m, m->buffers, buffer) : 0u;
-  uint32_t at = mf_fb_field(m, t, MF_F_BUFFER_OFFSET, 8), len = 0, offset = 0, high = 0;
-  const uint8_t *data = NULL;
-  if (at > MF_FIELD_BAD) offset = mf_rd_u32(m->data + at), high = mf_rd_u32(m->data + at + 4u);
-  if (offset > 1u || high != 0u) {
+const uint8_t *mf_model_buffer(const mf_model *m, uint32_t buffer, uint32_t *size) {
+  uint32_t t = buffer < m->len[MF_VEC_BUFFERS] ? mf_fb_table_at(m, m->vec[MF_VEC_BUFFERS], buffer) : 0u;
+  uint32_t at = mf_fb_field(m, t, MF_F_BUFFER_OFFSET, 8), len;
+  uint64_t offset = 0, bytes = 0;
+  const uint8_t *data;
+  if (at > BAD) memcpy(&offset, m->data + at, 8);
+  if (offset > 1u) { /* offset/size form: the data follows the flatbuffer */
     at = mf_fb_field(m, t, MF_F_BUFFER_SIZE, 8);
-    if (at > MF_FIELD_BAD) len = mf_rd_u32(m->data + at), high |= mf_rd_u32(m->data + at + 4u);
-    if (high != 0u || offset > m->size || len > m->size - offset) len = UINT32_MAX;
-    else data = m->data + offset;
+    if (at > BAD) memcpy(&bytes, m->data + at, 8);
+    len = offset > m->size || bytes > m->size - offset ? UINT32_MAX : (uint32_t)bytes;
+    data = m->data + (uint32_t)offset;
   } else {
-    at = mf_fb_vector(m, t, MF_F_BUFFER_DATA, 1, &len);
-    data = m->data + at + 4u;
+    data = m->data + 4u + mf_fb_vector(m, t, MF_F_BUFFER_DATA, 1, &len);
   }
   *size = len;
   return len != 0u && len != UINT32_MAX ? data : NULL;
 }
 
-const uint8_t *mf_model_buffer(const mf_model *m, uint32_t buffer, size_t *size) {
-  uint32_t len;
-  const uint8_t *data = buffer_data(m, buffer, &len);
-  *size = data != NULL ? len : 0u;
-  return data;
-}
-
 int32_t mf_model_op_code(const mf_model *m, uint32_t opcode, uint32_t *version,
                          const char **custom_name) {
-  uint32_t t = mf_fb_table_at(m, m->opcodes, opcode);
+  uint32_t t = mf_fb_table_at(m, m->vec[MF_VEC_OPCODES], opcode);
   int32_t deprecated = (int8_t)mf_fb_u8(m, t, MF_F_OPCODE_DEPRECATED, 0);
   int32_t code = (int32_t)mf_fb_u32(m, t, MF_F_OPCODE_BUILTIN, 0);
-  if (version != NULL) *version = mf_fb_u32(m, t, MF_F_OPCODE_VERSION, 1);
-  if (custom_name != NULL) *custom_name = string_field(m, t, MF_F_OPCODE_CUSTOM);
+  *version = mf_fb_u32(m, t, MF_F_OPCODE_VERSION, 1);
+  *custom_name = string_field(m, t, MF_F_OPCODE_CUSTOM);
   return deprecated > code ? deprecated : code;
+}
+
+void mf_model_tensor_load(const mf_model *m, uint32_t i, mf_tensor *tensor) {
+  uint32_t t = mf_model_tensor(m, i), ndims, size;
+  tensor->dims = (const int32_t *)(const void *)(m->data + 4u +
+                                                 mf_fb_vector(m, t, MF_F_TENSOR_SHAPE, 4, &ndims));
+  tensor->ndims = (uint8_t)ndims;
+  tensor->dtype = mf_fb_u8(m, t, MF_F_TENSOR_TYPE, 0);
+  tensor->data = (void *)(uintptr_t)mf_model_buffer(m, mf_fb_u32(m, t, MF_F_TENSOR_BUFFER, 0), &size);
+  uint32_t flags = tensor->data != NULL ? MF_TENSOR_CONSTANT : 0u;
+  if (mf_fb_u8(m, t, MF_F_TENSOR_VARIABLE, 0) != 0u) flags = MF_TENSOR_VARIABLE;
+  if (in_vector(m, MF_VEC_INPUTS, (int32_t)i)) flags |= MF_TENSOR_INPUT;
+  if (in_vector(m, MF_VEC_OUTPUTS, (int32_t)i)) flags |= MF_TENSOR_OUTPUT;
+  tensor->flags = (uint16_t)flags;
+}
+
+static uint32_t tensor_flags(const mf_model *m, int32_t i) {
+  mf_tensor tensor;
+  mf_model_tensor_load(m, (uint32_t)i, &tensor);
+  return tensor.flags;
 }
 
 void mf_model_tensor_quant(const mf_model *m, uint32_t i, mf_quant *quant) {
@@ -166,89 +175,126 @@ static mf_status(fail)(mf_model *m, const char *fmt, ...) {
 #define fail(m, ...) (fail)((m), NULL)
 #endif
 
-/* The structural schema: per table type, one byte per field (kind | sub << 4). */
-enum { K_SKIP, K_U8, K_U32, K_U64, K_VEC1, K_VEC4, K_VEC8, K_STRING, K_TABLE, K_TABLES, K_FIRST };
-enum { T_EMPTY, T_MODEL, T_OPCODE, T_SUBGRAPH, T_TENSOR, T_QUANT, T_OPERATOR, T_BUFFER, T_METADATA };
-#define SUB(kind, type) ((kind) | (type) << 4)
-#define BAD_TABLE 0x100u
+/* Table types. Those stored in vectors come first, numbered as MF_VEC_*. */
+enum { T_OPCODE, T_SUBGRAPH, T_TENSOR, T_OPERATOR, T_BUFFER, T_METADATA, T_MODEL, T_QUANT, T_EMPTY };
+/* Field kinds. */
+enum {
+  K_U8, K_U32, K_U64, K_VEC1, K_VEC4, K_VEC8, K_STRING,
+  K_INDEX,   /* u32 index below a count: sub 0 buffers, 1 opcodes */
+  K_TENSORS, /* vector of tensor indices: sub bit 0 allows -1 (node inputs and outputs),
+              * bit 1 names outputs; graph inputs and outputs are recorded */
+  K_TABLE,   /* a table of type sub */
+  K_TABLES,  /* a vector of tables of type sub, recorded */
+  K_FIRST    /* the same, but only element 0 is of type sub (the others: any table) */
+};
+/* One schema entry: field number | kind << 4 | sub << 8. */
+#define F(field, kind, sub) ((field) | (kind) << 4 | (sub) << 8)
 
-static const uint8_t widths[] = {0, 1, 4, 8, 1, 4, 8, 1, 4, 4, 4};
-static const uint8_t schema[] = {
-    /* model */ K_U32, SUB(K_TABLES, T_OPCODE), SUB(K_FIRST, T_SUBGRAPH), K_STRING,
-    SUB(K_TABLES, T_BUFFER), K_VEC4, SUB(K_TABLES, T_METADATA),
-    /* opcode */ K_U8, K_STRING, K_U32, K_U32,
-    /* subgraph */ SUB(K_TABLES, T_TENSOR), K_VEC4, K_VEC4, SUB(K_TABLES, T_OPERATOR), K_STRING,
-    /* tensor */ K_VEC4, K_U8, K_U32, K_STRING, SUB(K_TABLE, T_QUANT), K_U8, SUB(K_TABLE, T_EMPTY),
-    K_VEC4, K_U8,
-    /* quantization */ K_VEC4, K_VEC4, K_VEC4, K_VEC8, K_U8, SUB(K_TABLE, T_EMPTY), K_U32,
-    /* operator */ K_U32, K_VEC4, K_VEC4, K_U8, SUB(K_TABLE, T_EMPTY), K_VEC1, K_U8, K_VEC1, K_VEC4,
-    K_U64, K_U64, K_U8, SUB(K_TABLE, T_EMPTY),
-    /* buffer */ K_VEC1, K_U64, K_U64,
-    /* metadata */ K_STRING, K_U32};
+static const uint8_t widths[] = {1, 4, 8, 1, 4, 8, 1, 4, 4, 4, 4, 4};
+/* Per table type, the fields in the order they are checked: what an index
+ * is checked against comes before it. */
+static const uint16_t schema[] = {
+    /* opcode */ F(0, K_U8, 0), F(1, K_STRING, 0), F(2, K_U32, 0), F(3, K_U32, 0),
+    /* subgraph */ F(0, K_TABLES, T_TENSOR), F(1, K_TENSORS, 0), F(2, K_TENSORS, 2),
+    F(3, K_TABLES, T_OPERATOR), F(4, K_STRING, 0),
+    /* tensor */ F(0, K_VEC4, 0), F(1, K_U8, 0), F(2, K_INDEX, 0), F(3, K_STRING, 0),
+    F(4, K_TABLE, T_QUANT), F(5, K_U8, 0), F(6, K_TABLE, T_EMPTY), F(7, K_VEC4, 0), F(8, K_U8, 0),
+    /* operator */ F(0, K_INDEX, 1), F(1, K_TENSORS, 1), F(2, K_TENSORS, 3), F(3, K_U8, 0),
+    F(4, K_TABLE, T_EMPTY), F(5, K_VEC1, 0), F(6, K_U8, 0), F(7, K_VEC1, 0), F(8, K_VEC4, 0),
+    F(9, K_U64, 0), F(10, K_U64, 0), F(11, K_U8, 0), F(12, K_TABLE, T_EMPTY),
+    /* buffer */ F(0, K_VEC1, 0), F(1, K_U64, 0), F(2, K_U64, 0),
+    /* metadata */ F(0, K_STRING, 0), F(1, K_INDEX, 0),
+    /* model */ F(4, K_TABLES, T_BUFFER), F(1, K_TABLES, T_OPCODE), F(2, K_FIRST, T_SUBGRAPH),
+    F(6, K_TABLES, T_METADATA), F(0, K_U32, 0), F(3, K_STRING, 0), F(5, K_VEC4, 0),
+    /* quantization */ F(0, K_VEC4, 0), F(1, K_VEC4, 0), F(2, K_VEC4, 0), F(3, K_VEC8, 0),
+    F(4, K_U8, 0), F(5, K_TABLE, T_EMPTY), F(6, K_U32, 0)};
 /* Where each type's fields start in `schema` (the next entry ends them). */
-static const uint8_t schema_at[] = {0, 0, 7, 11, 16, 25, 32, 45, 48, 50};
-static const char *const type_names[] = {"table", "model", "opcode", "subgraph", "tensor",
-                                         "quantization", "node", "buffer", "metadata"};
+static const uint8_t schema_at[] = {0, 4, 9, 18, 31, 34, 36, 43, 50, 50};
+static const char *const type_names[] = {"opcode", "subgraph", "tensor", "node", "buffer",
+                                         "metadata", "model", "quantization", "table"};
+static const char *const index_names[] = {"buffer", "opcode", "input", "output"};
 
-/* 0 when the table at `t` is sound, else 1 + the failing field (BAD_TABLE
- * for the table itself). Failures inside vector elements are described in
- * m->error (the innermost wins). */
-static uint32_t walk(mf_model *m, uint32_t t, uint32_t type) {
-  (void)type_names;
-  uint32_t vt, size;
-  if (!table_ok(m, t, &vt, &size)) return BAD_TABLE;
-  for (uint32_t f = 0; f < (uint32_t)(schema_at[type + 1u] - schema_at[type]); f++) {
-    uint32_t kind = schema[schema_at[type] + f] & 15u, sub = schema[schema_at[type] + f] >> 4;
+static mf_status check_table(mf_model *m, uint32_t t, uint32_t type, uint32_t i);
+
+/* Walks table `t` of `type` (element `i` of its vector): every field in
+ * bounds, strings terminated, indices in range, nested tables sound; then
+ * the checks of check_table. */
+static mf_status walk(mf_model *m, uint32_t t, uint32_t type, uint32_t i) {
+  const char *name = type_names[type];
+  (void)name, (void)index_names; /* unused when texts are stripped */
+  if (!table_ok(m, t)) return fail(m, "%s %u: table out of bounds", name, i);
+  for (uint32_t e = schema_at[type]; e < schema_at[type + 1u]; e++) {
+    uint32_t f = schema[e] & 15u, kind = schema[e] >> 4 & 15u, sub = schema[e] >> 8;
     uint32_t pos, len = 0;
-    if (kind == K_SKIP) continue;
-    if (kind <= K_U64) {
+    mf_status s = MF_OK;
+    if (kind <= K_U64 || kind == K_INDEX) {
       pos = mf_fb_field(m, t, f, widths[kind]);
+      uint32_t limit = m->len[sub != 0u ? MF_VEC_OPCODES : MF_VEC_BUFFERS];
+      if (kind == K_INDEX && pos > BAD && rd32(m, pos) >= limit)
+        return fail(m, "%s %u: %s %u out of range (%u %ss)", name, i, index_names[sub], rd32(m, pos),
+                    limit, index_names[sub]);
     } else if (kind == K_TABLE) {
       pos = mf_fb_ref(m, t, f);
-      if (pos > MF_FIELD_BAD && walk(m, pos, sub) != 0u) pos = MF_FIELD_BAD;
+      if (pos > BAD) s = walk(m, pos, sub, i);
     } else {
       pos = mf_fb_vector(m, t, f, widths[kind], &len);
-      if (kind == K_STRING && pos > MF_FIELD_BAD && (pos + 4u + len >= m->size || m->data[pos + 4u + len] != 0u))
-        pos = MF_FIELD_BAD;
-      if (kind >= K_TABLES && pos > MF_FIELD_BAD) {
-        if (len > MF_MAX_COUNT) {
-          fail(m, "%s: %u entries, at most %u supported", type_names[sub], len, MF_MAX_COUNT);
-          return f + 1u;
-        }
-        for (uint32_t i = 0; i < len; i++) {
-          uint32_t e = follow(m, pos + 4u + 4u * i);
-          uint32_t r = e > MF_FIELD_BAD ? walk(m, e, kind == K_FIRST && i > 0u ? T_EMPTY : sub) : BAD_TABLE;
-          if (r == 0u) continue;
-          if (m->error[0] == '\0') {
-            if (r == BAD_TABLE) fail(m, "%s %u: table out of bounds", type_names[sub], i);
-            else fail(m, "%s %u: field %u out of bounds", type_names[sub], i, r - 1u);
-          }
-          return f + 1u;
+      if (kind == K_STRING && pos > BAD && (len >= m->size - pos - 4u || m->data[pos + 4u + len] != 0u))
+        pos = BAD;
+      if (kind >= K_TABLES && len > MF_MAX_COUNT)
+        return fail(m, "%s %u: %u %ss, at most %u supported", name, i, len, type_names[sub], MF_MAX_COUNT);
+      if (kind >= K_TABLES || (kind == K_TENSORS && (sub & 1u) == 0u)) {
+        uint32_t slot = kind == K_TENSORS ? MF_VEC_INPUTS + (sub >> 1) : sub;
+        m->vec[slot] = pos;
+        m->len[slot] = len;
+      }
+      for (uint32_t k = 0; s == MF_OK && k < len && kind >= K_TENSORS; k++) {
+        int32_t value = mf_fb_i32_at(m, pos, k);
+        if (kind >= K_TABLES) {
+          uint32_t element = follow(m, pos + 4u + 4u * k);
+          if (kind == K_FIRST && k == 0u) m->subgraph = element;
+          s = walk(m, element, kind == K_FIRST && k > 0u ? T_EMPTY : sub, k);
+        } else if (value >= (int32_t)m->len[MF_VEC_TENSORS] || value < -(int32_t)(sub & 1u)) {
+          return fail(m, "%s %u: %s %u is tensor %d, out of range", name, i,
+                      index_names[2u + (sub >> 1)], k, value);
+        } else if (sub == 0u && (tensor_flags(m, value) & MF_TENSOR_CONSTANT) != 0u) {
+          return fail(m, "graph input %u (tensor %d) is a constant", k, value);
         }
       }
     }
-    if (pos == MF_FIELD_BAD) return f + 1u;
+    if (s != MF_OK) return s;
+    if (pos == BAD) return fail(m, "%s %u: field %u out of bounds", name, i, f);
   }
-  return 0;
+  return check_table(m, t, type, i);
 }
 
-static mf_status verify_tensor(mf_model *m, uint32_t i) {
-  uint32_t t = mf_model_tensor(m, i), ndims, bytes, size;
+/* The first node writing `tensor`, as node << 16 | output slot; ~0 when none. */
+static uint32_t first_writer(const mf_model *m, int32_t tensor) {
+  for (uint32_t j = 0; j < m->len[MF_VEC_OPERATORS]; j++) {
+    uint32_t count, vec = mf_fb_vector(m, mf_fb_table_at(m, m->vec[MF_VEC_OPERATORS], j), MF_F_OP_OUTPUTS, 4, &count);
+    for (uint32_t k = 0; k < count; k++) {
+      if (mf_fb_i32_at(m, vec, k) == tensor) return j << 16 | k;
+    }
+  }
+  return ~0u;
+}
+
+static mf_status check_tensor(mf_model *m, uint32_t t, uint32_t i) {
+  (void)i; /* unused when texts are stripped */
+  uint32_t ndims, size, buffer = mf_fb_u32(m, t, MF_F_TENSOR_BUFFER, 0);
   const int32_t *dims = (const int32_t *)(const void *)(m->data + 4u +
                                                          mf_fb_vector(m, t, MF_F_TENSOR_SHAPE, 4, &ndims));
-  if (ndims > MF_MAX_DIMS) return fail(m, "tensor %u: rank %u (max %u)", i, ndims, MF_MAX_DIMS);
   uint8_t dtype = mf_fb_u8(m, t, MF_F_TENSOR_TYPE, 0);
-  uint32_t elem = bytes = (uint32_t)mf_dtype_size((mf_dtype)dtype);
+  uint32_t elem = (uint32_t)mf_dtype_size((mf_dtype)dtype), bytes = elem;
+  if (ndims > MF_MAX_DIMS) return fail(m, "tensor %u: rank %u (max %u)", i, ndims, MF_MAX_DIMS);
   if (elem == 0u) return fail(m, "tensor %u: dtype %s (%u) not supported", i, mf_dtype_name((mf_dtype)dtype), dtype);
   for (uint32_t d = 0; d < ndims; d++) {
     if (dims[d] < 0) return fail(m, "tensor %u: shape dim %u is %d", i, d, dims[d]);
     if (dims[d] != 0 && bytes > MF_MAX_TENSOR_BYTES / (uint32_t)dims[d]) return fail(m, "tensor %u: shape is too large", i);
     bytes *= (uint32_t)dims[d];
   }
-  uint32_t buffer = mf_fb_u32(m, t, MF_F_TENSOR_BUFFER, 0);
-  if (buffer >= m->buffer_count) return fail(m, "tensor %u: buffer %u out of range (%u buffers)", i, buffer, m->buffer_count);
-  if (mf_fb_ref(m, t, MF_F_TENSOR_SPARSITY) != 0u) return fail(m, "tensor %u: sparsity not supported", i);
-  const uint8_t *data = buffer_data(m, buffer, &size);
+  if (mf_fb_field(m, t, MF_F_TENSOR_SPARSITY, 4) != 0u) return fail(m, "tensor %u: sparsity not supported", i);
+  const uint8_t *data = mf_model_buffer(m, buffer, &size);
+  if (size == UINT32_MAX) return fail(m, "buffer %u: offset/size out of bounds", buffer);
   if (data != NULL && size != bytes)
     return fail(m, "tensor %u: buffer %u holds %u bytes, shape needs %u", i, buffer, size, bytes);
   if (((uintptr_t)data & ((elem > 8u ? 8u : elem) - 1u)) != 0u)
@@ -257,132 +303,72 @@ static mf_status verify_tensor(mf_model *m, uint32_t i) {
   mf_fb_vector(m, q, MF_F_QUANT_SCALE, 4, &scales);
   mf_fb_vector(m, q, MF_F_QUANT_ZERO_POINT, 8, &zero_points);
   if (scales != zero_points) return fail(m, "tensor %u: %u scales but %u zero points", i, scales, zero_points);
-  uint32_t axis = mf_fb_u32(m, q, MF_F_QUANT_DIMENSION, 0);
   /* Converters copy the filter's axis into 1-D biases: that reads as axis 0. */
-  if (ndims == 1u) axis = 0;
-  if (scales > 1u && axis >= ndims) return fail(m, "tensor %u: quantized dim %d out of range", i, (int32_t)axis);
-  if (scales > 1u && (uint32_t)dims[axis] != scales)
-    return fail(m, "tensor %u: %u scales for %d channels", i, scales, dims[axis]);
+  uint32_t axis = ndims == 1u ? 0u : mf_fb_u32(m, q, MF_F_QUANT_DIMENSION, 0);
+  if (scales > 1u && (axis >= ndims || (uint32_t)dims[axis] != scales))
+    return fail(m, "tensor %u: %u scales do not match dim %u", i, scales, axis);
   return MF_OK;
 }
 
-static int is_constant(const mf_model *m, int32_t tensor) {
-  size_t size;
-  return mf_model_buffer(m, mf_fb_u32(m, mf_model_tensor(m, (uint32_t)tensor), MF_F_TENSOR_BUFFER, 0), &size) != NULL;
-}
-
-static int in_vector(const mf_model *m, uint32_t vec, uint32_t count, int32_t tensor) {
-  for (uint32_t k = 0; k < count; k++) {
-    if (mf_fb_i32_at(m, vec, k) == tensor) return 1;
-  }
-  return 0;
-}
-
-/* Verifies an index vector (entries are tensors, or -1 when `optional`);
- * `what` names it in the error. */
-static mf_status index_vector(mf_model *m, uint32_t table, uint32_t field, int optional,
-                              uint32_t *vec, uint32_t *count, const char *what, uint32_t node) {
-  (void)what; /* unused when texts are stripped */
-  *vec = mf_fb_vector(m, table, field, 4, count);
-  for (uint32_t k = 0; k < *count; k++) {
-    int32_t index = mf_fb_i32_at(m, *vec, k);
-    if (index >= (int32_t)m->tensor_count || index < -optional) {
-      if (node == MF_NO_NODE) return fail(m, "%s %u: tensor %d out of range", what, k, index);
-      return fail(m, "node %u: %s %u is tensor %d, out of range", node, what, k, index);
+/* Every node input is a constant, a variable, a graph input or the output
+ * of an earlier node; every output is written by this node alone. */
+static mf_status check_operator(mf_model *m, uint32_t t, uint32_t i) {
+  for (uint32_t io = 0; io < 2u; io++) {
+    uint32_t count, vec = mf_fb_vector(m, t, MF_F_OP_INPUTS + io, 4, &count);
+    for (uint32_t k = 0; k < count; k++) {
+      int32_t tensor = mf_fb_i32_at(m, vec, k);
+      if (tensor < 0) continue;
+      uint32_t flags = tensor_flags(m, tensor), writer = first_writer(m, tensor);
+      if (io == 0u && (flags & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE | MF_TENSOR_INPUT)) == 0u &&
+          writer >> 16 >= i)
+        return fail(m, "node %u: input %u (tensor %d) is read before it is written", i, k, tensor);
+      if (io == 1u && ((flags & (MF_TENSOR_CONSTANT | MF_TENSOR_INPUT)) != 0u || writer != (i << 16 | k)))
+        return fail(m, "node %u: output %u (tensor %d) is read-only or written twice", i, k, tensor);
     }
   }
   return MF_OK;
 }
 
-/* 1 when a node before `before` writes `tensor`. */
-static int written_before(const mf_model *m, uint32_t before, int32_t tensor) {
-  for (uint32_t j = before; j-- > 0u;) {
-    uint32_t count;
-    uint32_t vec = mf_fb_vector(m, mf_fb_table_at(m, m->operators, j), MF_F_OP_OUTPUTS, 4, &count);
-    if (in_vector(m, vec, count, tensor)) return 1;
-  }
-  return 0;
-}
-
-static mf_status verify_operator(mf_model *m, uint32_t i) {
-  uint32_t t = mf_fb_table_at(m, m->operators, i), ins, in_count, outs, out_count;
-  uint32_t opcode = mf_fb_u32(m, t, MF_F_OP_OPCODE, 0);
-  if (opcode >= m->opcode_count)
-    return fail(m, "node %u: opcode %u out of range (%u opcodes)", i, opcode, m->opcode_count);
-  mf_status s = index_vector(m, t, MF_F_OP_INPUTS, 1, &ins, &in_count, "input", i);
-  if (s == MF_OK) s = index_vector(m, t, MF_F_OP_OUTPUTS, 1, &outs, &out_count, "output", i);
-  for (uint32_t k = 0; s == MF_OK && k < in_count; k++) {
-    int32_t tensor = mf_fb_i32_at(m, ins, k);
-    if (tensor >= 0 && !is_constant(m, tensor) &&
-        mf_fb_u8(m, mf_model_tensor(m, (uint32_t)tensor), MF_F_TENSOR_VARIABLE, 0) == 0u &&
-        !in_vector(m, m->inputs, m->input_count, tensor) && !written_before(m, i, tensor))
-      return fail(m, "node %u: input %u (tensor %d) is read before it is written", i, k, tensor);
-  }
-  for (uint32_t k = 0; s == MF_OK && k < out_count; k++) {
-    int32_t tensor = mf_fb_i32_at(m, outs, k);
-    if (tensor >= 0 && (is_constant(m, tensor) || in_vector(m, m->inputs, m->input_count, tensor) ||
-                        written_before(m, i, tensor) || in_vector(m, outs, k, tensor)))
-      return fail(m, "node %u: output %u (tensor %d) is read-only or written twice", i, k, tensor);
-  }
-  return s;
-}
-
 /* OfflineMemoryAllocation: version, subgraph, tensor count, one offset per tensor. */
-static mf_status verify_metadata(mf_model *m, uint32_t root) {
-  uint32_t count;
-  m->metadata = mf_fb_vector(m, root, MF_F_MODEL_METADATA, 4, &count);
-  for (uint32_t i = 0; i < count; i++) {
-    uint32_t t = mf_fb_table_at(m, m->metadata, i), size;
-    const char *name = string_field(m, t, MF_F_METADATA_NAME);
-    uint32_t buffer = mf_fb_u32(m, t, MF_F_METADATA_BUFFER, 0);
-    if (buffer >= m->buffer_count) return fail(m, "metadata %u: buffer %u out of range", i, buffer);
-    if (name == NULL || strcmp(name, "OfflineMemoryAllocation") != 0) continue;
-    const uint8_t *plan = buffer_data(m, buffer, &size);
-    int bad = plan == NULL || ((uintptr_t)plan & 3u) != 0u || size < 12u ||
-              mf_rd_u32(plan + 8) != m->tensor_count || size != 12u + 4u * m->tensor_count;
-    for (uint32_t k = 0; !bad && k < m->tensor_count; k++) bad = (int32_t)mf_rd_u32(plan + 12u + 4u * k) < -1;
-    if (bad) return fail(m, "metadata %u: bad OfflineMemoryAllocation", i);
-    if (mf_rd_u32(plan + 4) == 0u) m->offline_plan = (uint32_t)(plan - m->data) + 12u;
+static mf_status check_metadata(mf_model *m, uint32_t t, uint32_t i) {
+  (void)i;
+  const char *name = string_field(m, t, MF_F_METADATA_NAME);
+  if (name == NULL || strcmp(name, "OfflineMemoryAllocation") != 0) return MF_OK;
+  uint32_t size, tensors = m->len[MF_VEC_TENSORS];
+  const uint8_t *plan = mf_model_buffer(m, mf_fb_u32(m, t, MF_F_METADATA_BUFFER, 0), &size);
+  int bad = plan == NULL || ((uintptr_t)plan & 3u) != 0u || size != 12u + 4u * tensors ||
+            mf_rd_u32(plan + 8) != tensors;
+  for (uint32_t k = 0; !bad && k < tensors; k++) bad = (int32_t)mf_rd_u32(plan + 12u + 4u * k) < -1;
+  if (bad) return fail(m, "metadata %u: bad OfflineMemoryAllocation", i);
+  if (mf_rd_u32(plan + 4) == 0u) m->offline_plan = (uint32_t)(plan - m->data) + 12u;
+  return MF_OK;
+}
+
+/* What the fields of a structurally sound table mean. */
+static mf_status check_table(mf_model *m, uint32_t t, uint32_t type, uint32_t i) {
+  if (type == T_MODEL) {
+    m->version = mf_fb_u32(m, t, MF_F_MODEL_VERSION, 0);
+    if (m->version != 3u) return fail(m, "schema version %u, expected 3", m->version);
+    if (m->subgraph == 0u) return fail(m, "model has no subgraph");
+  } else if (type == T_OPCODE) {
+    uint32_t version;
+    const char *custom;
+    int32_t code = mf_model_op_code(m, i, &version, &custom);
+    if (code < 0 || (int32_t)version < 1 || (code == MF_CUSTOM_OP && custom == NULL))
+      return fail(m, "opcode %u: code %d version %d is invalid", i, code, (int32_t)version);
+  } else if (type == T_TENSOR) {
+    return check_tensor(m, t, i);
+  } else if (type == T_OPERATOR) {
+    return check_operator(m, t, i);
+  } else if (type == T_METADATA) {
+    return check_metadata(m, t, i);
   }
   return MF_OK;
 }
 
 static mf_status verify(mf_model *m) {
   if (memcmp(m->data + 4, "TFL3", 4) != 0) return fail(m, "file identifier is not TFL3");
-  uint32_t root = mf_rd_u32(m->data), r = walk(m, root, T_MODEL), count, size;
-  if (m->error[0] != '\0') return MF_ERR_MODEL_INVALID;
-  if (r == BAD_TABLE) return fail(m, "root table out of bounds");
-  if (r != 0u) return fail(m, "model: field %u out of bounds", r - 1u);
-  m->version = mf_fb_u32(m, root, MF_F_MODEL_VERSION, 0);
-  if (m->version != 3u) return fail(m, "schema version %u, expected 3", m->version);
-  m->opcodes = mf_fb_vector(m, root, MF_F_MODEL_OPCODES, 4, &m->opcode_count);
-  m->buffers = mf_fb_vector(m, root, MF_F_MODEL_BUFFERS, 4, &m->buffer_count);
-  uint32_t g = mf_fb_vector(m, root, MF_F_MODEL_SUBGRAPHS, 4, &count);
-  if (count == 0u) return fail(m, "model has no subgraph");
-  g = m->subgraph = mf_fb_table_at(m, g, 0);
-  m->tensors = mf_fb_vector(m, g, MF_F_SUBGRAPH_TENSORS, 4, &m->tensor_count);
-  m->operators = mf_fb_vector(m, g, MF_F_SUBGRAPH_OPERATORS, 4, &m->operator_count);
-  for (uint32_t i = 0; i < m->opcode_count; i++) {
-    uint32_t version;
-    const char *custom;
-    int32_t code = mf_model_op_code(m, i, &version, &custom);
-    if (code < 0 || (int32_t)version < 1 || (code == MF_CUSTOM_OP && custom == NULL))
-      return fail(m, "opcode %u: code %d version %d is invalid", i, code, (int32_t)version);
-  }
-  for (uint32_t i = 0; i < m->buffer_count; i++) {
-    buffer_data(m, i, &size);
-    if (size == UINT32_MAX) return fail(m, "buffer %u: offset/size out of bounds", i);
-  }
-  mf_status s = MF_OK;
-  for (uint32_t i = 0; s == MF_OK && i < m->tensor_count; i++) s = verify_tensor(m, i);
-  if (s == MF_OK) s = index_vector(m, g, MF_F_SUBGRAPH_INPUTS, 0, &m->inputs, &m->input_count, "graph input", MF_NO_NODE);
-  if (s == MF_OK) s = index_vector(m, g, MF_F_SUBGRAPH_OUTPUTS, 0, &m->outputs, &m->output_count, "graph output", MF_NO_NODE);
-  for (uint32_t i = 0; s == MF_OK && i < m->input_count; i++) {
-    int32_t tensor = mf_fb_i32_at(m, m->inputs, i);
-    if (is_constant(m, tensor)) return fail(m, "graph input %u (tensor %d) is a constant", i, tensor);
-  }
-  for (uint32_t i = 0; s == MF_OK && i < m->operator_count; i++) s = verify_operator(m, i);
-  return s == MF_OK ? verify_metadata(m, root) : s;
+  return walk(m, follow(m, 0), T_MODEL, 0);
 }
 
 mf_status mf_model_map(mf_model *model, const void *data, size_t size) {

@@ -13,6 +13,13 @@ extern "C" {
 
 #define MF_ERROR_LEN 128
 
+/* Vectors the verifier records in mf_model (tensors, operators, inputs and
+ * outputs are those of subgraph 0). */
+enum {
+  MF_VEC_OPCODES, MF_VEC_SUBGRAPHS, MF_VEC_TENSORS, MF_VEC_OPERATORS, MF_VEC_BUFFERS,
+  MF_VEC_METADATA, MF_VEC_INPUTS, MF_VEC_OUTPUTS, MF_VEC_COUNT
+};
+
 /* A verified model. The bytes are never copied: weights stay where they are
  * (flash on a board). Offsets are byte offsets into `data`; a vector offset
  * points at its 32-bit length word. */
@@ -20,22 +27,11 @@ typedef struct mf_model {
   const uint8_t *data;
   size_t size;
   uint32_t version;
-  uint32_t opcodes;     /* vector of OperatorCode tables */
-  uint32_t buffers;     /* vector of Buffer tables */
-  uint32_t metadata;    /* vector of Metadata tables, 0 when absent */
-  uint32_t subgraph;    /* SubGraph 0 table */
-  uint32_t tensors;     /* vector of Tensor tables of subgraph 0 */
-  uint32_t operators;   /* vector of Operator tables of subgraph 0 */
-  uint32_t inputs;      /* vector of int32 tensor indices */
-  uint32_t outputs;     /* vector of int32 tensor indices */
-  uint32_t tensor_count;
-  uint32_t operator_count;
-  uint32_t opcode_count;
-  uint32_t buffer_count;
-  uint32_t input_count;
-  uint32_t output_count;
-  uint32_t offline_plan; /* first offset of OfflineMemoryAllocation, 0 when absent */
-  char error[MF_ERROR_LEN]; /* why mf_model_map() failed */
+  uint32_t subgraph;            /* SubGraph 0 table */
+  uint32_t offline_plan;        /* first offset of OfflineMemoryAllocation, 0 when absent */
+  uint32_t vec[MF_VEC_COUNT];   /* MF_VEC_* positions, 0 when absent */
+  uint32_t len[MF_VEC_COUNT];   /* and lengths */
+  char error[MF_ERROR_LEN];     /* why mf_model_map() failed */
 } mf_model;
 
 /* Verifies `size` bytes at `data` as a TFLite model (identifier "TFL3",

@@ -71,8 +71,8 @@ MF_TEST(valid_model_maps_and_runs) {
   tm_session s;
   MF_ASSERT_STATUS(tm_open(&s, small(&sg), model_buf(), MODEL_CAP, arena_buf(), 4096), MF_OK);
   MF_EXPECT_EQ_UINT(s.model.version, 3);
-  MF_EXPECT_EQ_UINT(s.model.tensor_count, 4);
-  MF_EXPECT_EQ_UINT(s.model.operator_count, 2);
+  MF_EXPECT_EQ_UINT(s.model.len[MF_VEC_TENSORS], 4);
+  MF_EXPECT_EQ_UINT(s.model.len[MF_VEC_OPERATORS], 2);
   MF_EXPECT_STR_EQ(mf_model_error(&s.model), "");
   MF_EXPECT_STATUS(mf_interpreter_invoke(&s.it), MF_OK);
 }
@@ -127,10 +127,10 @@ MF_TEST(indices_are_checked) {
   expect_map(mf_t, g, MF_ERR_MODEL_INVALID, "node 0: output 0 is tensor -7, out of range");
   g = small(&sg);
   sg.outputs[0] = 4;
-  expect_map(mf_t, g, MF_ERR_MODEL_INVALID, "graph output 0: tensor 4 out of range");
+  expect_map(mf_t, g, MF_ERR_MODEL_INVALID, "subgraph 0: output 0 is tensor 4, out of range");
   g = small(&sg);
   sg.inputs[0] = -1;
-  expect_map(mf_t, g, MF_ERR_MODEL_INVALID, "graph input 0: tensor -1 out of range");
+  expect_map(mf_t, g, MF_ERR_MODEL_INVALID, "subgraph 0: input 0 is tensor -1, out of range");
   g = small(&sg);
   sg.inputs[0] = 2;
   expect_map(mf_t, g, MF_ERR_MODEL_INVALID, "graph input 0 (tensor 2) is a constant");
@@ -167,9 +167,9 @@ MF_TEST(quantization_is_checked) {
   static const float scales[4] = {0.5f, 0.25f, 0.125f, 1.0f};
   tm_graph *g = small(&sg);
   sg.tensors[2].channels = 3, sg.tensors[2].axis = 1, sg.tensors[2].scales = scales;
-  expect_map(mf_t, g, MF_ERR_MODEL_INVALID, "tensor 2: 3 scales for 4 channels");
+  expect_map(mf_t, g, MF_ERR_MODEL_INVALID, "tensor 2: 3 scales do not match dim 1");
   sg.tensors[2].channels = 4, sg.tensors[2].axis = 5;
-  expect_map(mf_t, g, MF_ERR_MODEL_INVALID, "tensor 2: quantized dim 5 out of range");
+  expect_map(mf_t, g, MF_ERR_MODEL_INVALID, "tensor 2: 4 scales do not match dim 5");
   sg.tensors[2].axis = 1;
   expect_map(mf_t, g, MF_OK, "");
   /* a 1-D per-channel tensor with the filter's axis (as converters write biases) */

@@ -126,7 +126,7 @@ def patched_models(shared_models: Path) -> dict[str, tuple[bytes, str, str]]:
 
     buf = bytearray(hello)
     put_i32(buf, vector_pos(sg, 1), 77)
-    cases["graph_input_index"] = (bytes(buf), invalid, "graph input 0: tensor 77 out of range")
+    cases["graph_input_index"] = (bytes(buf), invalid, "subgraph 0: input 0 is tensor 77, out of range")
 
     t = next(i for i in range(sg.TensorsLength()) if sg.Tensors(i).Buffer() > 0)
     buf = bytearray(hello)
@@ -167,7 +167,7 @@ def patched_models(shared_models: Path) -> dict[str, tuple[bytes, str, str]]:
 
     buf = bytearray(hello)
     put_i32(buf, struct_root(hello), 0x7FFFFFF0)
-    cases["root_vtable"] = (bytes(buf), invalid, "root table out of bounds")
+    cases["root_vtable"] = (bytes(buf), invalid, "model 0: table out of bounds")
 
     q = sg.Tensors(x).Quantization()
     buf = bytearray(hello)
