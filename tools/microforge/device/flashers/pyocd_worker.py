@@ -143,7 +143,8 @@ def main(argv: list[str]) -> int:
         reply = {"ok": False, "error": str(err)}
     except Exception as err:  # every pyOCD failure becomes a flash error in the parent
         reply = {"ok": False, "error": f"{type(err).__name__}: {err}"}
-    print(json.dumps(reply))
+    # On a line of its own: pyOCD's progress bar may have left the current line unfinished.
+    print("\n" + json.dumps(reply))
     return 0 if reply["ok"] else 1
 
 
