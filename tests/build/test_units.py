@@ -16,6 +16,8 @@ from microforge.build.elf import read_elf
 from microforge.build.model_c import ModelBuildError, build_model_source, c_array, validate
 from microforge.build.size import region_use
 
+from .support import ROOT
+
 # ---- runners -------------------------------------------------------------------------------
 
 QEMU_M4 = {"program": "qemu-system-arm", "machine": "mps2-an386",
@@ -204,3 +206,21 @@ def test_build_passes_everything_to_scons() -> None:
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode != 0
     assert 'unknown variable "TARGT"' in done.stderr + done.stdout
+
+
+# ---- building from Python ------------------------------------------------------------------
+
+def test_program_paths_follow_the_configuration() -> None:
+    from microforge.build import api
+
+    assert api.program_path("hello_world") == ROOT / "gen" / "host_default" / "bin" / \
+        "hello_world"
+    assert api.program_path("hello_world_test", TARGET="qemu_cortex_m4", TAGS="CMSIS") == \
+        ROOT / "gen" / "qemu_cortex_m4_default_cmsis_nn" / "bin" / "hello_world_test.elf"
+
+
+def test_a_failed_build_raises_with_the_reason() -> None:
+    from microforge.build import api
+
+    with pytest.raises(api.BuildError, match='unknown alias or example "helo_world"'):
+        api.build("helo_world")
