@@ -42,7 +42,10 @@ def copy_tree(dest: Path) -> Path:
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", "HEAD",
                               *COPIED], capture_output=True, timeout=120, check=True).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(tree, filter="data")
+        try:
+            tar.extractall(tree, filter="data")
+        except TypeError:           # Python before 3.11.4: no extraction filters
+            tar.extractall(tree)  # noqa: S202 - our own repository's archive
     shared = ROOT.parent / "shared"
     if shared.is_dir():
         (dest / "shared").symlink_to(shared)

@@ -31,7 +31,10 @@ def _from_git(tree: Path) -> bool:
     except (OSError, subprocess.SubprocessError):
         return False
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(tree, filter="data")
+        try:
+            tar.extractall(tree, filter="data")
+        except TypeError:           # Python before 3.11.4: no extraction filters
+            tar.extractall(tree)  # noqa: S202 - our own repository's archive
     return True
 
 
