@@ -141,6 +141,38 @@ def test_outcomes_on_three_boards_at_once(farm_firmware, tmp_path: Path) -> None
     assert (junit.get("tests"), junit.get("failures"), junit.get("errors")) == ("6", "0", "4")
 
 
+def test_a_flash_error_is_not_a_timeout_and_quarantine_keeps_the_night(farm_firmware,
+                                                                       tmp_path: Path) -> None:
+    bad = tmp_path / "truncated.elf"
+    good, _ = farm_firmware("qemu_cortex_m7", "pass")
+    bad.write_bytes(good.read_bytes()[:200])  # an ELF header whose segments are missing
+    jobs = [
+        {"program": "truncated", "board": "qemu_cortex_m7", "image": str(bad), "timeout": 30},
+        firmware_job(farm_firmware, "qemu_riscv32", "fault"),
+        firmware_job(farm_firmware, "qemu_riscv32", "pass"),
+    ]
+    quarantine = tmp_path / "quarantine.toml"
+    quarantine.write_text('[[quarantine]]\nprogram = "fau*"\nboard = "qemu_riscv32"\n'
+                          'reason = "known fault, #7"\n')  # fmt: skip
+    out = tmp_path / "nightly"
+    done = microforge("nightly", "--jobs-file", str(write_jobs(tmp_path / "jobs.toml", jobs)),
+                      "--quarantine", str(quarantine), "--job-timeout", "20", "--out", str(out),
+                      timeout=300)  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    run_dir = only_run_dir(out)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    rows = by_job(summary)
+    truncated = rows["truncated@qemu_cortex_m7"]
+    assert truncated["outcome"] == "flash_error" and truncated["seconds"] < 20
+    assert str(bad) in truncated["message"] or "truncated" in truncated["message"]
+    fault = rows["fault@qemu_riscv32"]
+    assert fault["outcome"] == "crash" and fault["quarantined"] == "known fault, #7"
+    assert summary["failing"] == ["truncated@qemu_cortex_m7"]  # quarantine does not fail it
+    junit = ET.parse(run_dir / "junit.xml").getroot()
+    assert (junit.get("errors"), junit.get("skipped"), junit.get("failures")) == ("1", "1", "0")
+    assert "[quarantined: known fault, #7]" in done.stderr
+
+
 # -- a killed emulator ----------------------------------------------------------------------------
 def test_a_killed_emulator_is_a_clear_failure_and_its_retry_passes(farm_firmware,
                                                                    tmp_path: Path) -> None:

@@ -110,7 +110,13 @@ def _load_elf(path: Path) -> Image:
             for segment in elf.iter_segments():
                 if segment["p_type"] != "PT_LOAD" or segment["p_filesz"] == 0:
                     continue
-                segments.append(Segment(segment["p_paddr"], segment.data()))
+                data = segment.data()
+                if len(data) != segment["p_filesz"]:
+                    raise FlashError(
+                        f"{path}: truncated ELF: a segment at 0x{segment['p_paddr']:08x} needs "
+                        f"{segment['p_filesz']} bytes, the file holds {len(data)}"
+                    )
+                segments.append(Segment(segment["p_paddr"], data))
             entry = elf.header["e_entry"]
     except ELFError as err:
         raise FlashError(f"{path}: malformed ELF: {err}") from err

@@ -45,6 +45,8 @@ BUILD_ERROR = "build_error"  # a nightly outcome beside the run outcomes: no ima
 NOT_RUN = "not_run"
 #: Seconds past a job's timeout before its unit is declared stuck.
 STUCK_GRACE = 60.0
+#: Seconds between notes on jobs that run long (a slow flash, a long test).
+HEARTBEAT = 30.0
 #: Flash time limit when the farm sets none.
 FLASH_TIMEOUT = 60.0
 #: Time limit of one board's build.
@@ -334,11 +336,18 @@ class Nightly:
                 board.cond.notify_all()
 
     def _watch(self, workers: list[_Worker], builder: threading.Thread) -> None:
+        last_note = time.monotonic()
         while True:
             alive = [w for w in workers if w.thread and w.thread.is_alive() and not w.abandoned]
             if not alive and not builder.is_alive():
                 break
             now = time.monotonic()
+            if now - last_note >= HEARTBEAT:
+                last_note = now
+                long = [f"{w.current[0].id} on {w.unit.name} ({now - w.current[2]:.0f} s)"
+                        for w in alive if w.current and now - w.current[2] >= HEARTBEAT]
+                if long:
+                    self.say("running: " + ", ".join(long))
             for worker in alive:
                 current = worker.current
                 if current is None:
