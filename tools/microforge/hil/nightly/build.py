@@ -49,10 +49,11 @@ class BuildResult:
 
 def config_for(root: Path, board: str, build_type: str) -> tuple[str, Path]:
     """(config name, bin folder) the build uses for ``board``."""
-    from microforge.config import ConfigError, resolve
+    from microforge.build.api import config_for as build_config
+    from microforge.config import ConfigError
 
     try:
-        config = resolve({"TARGET": board, "BUILD_TYPE": build_type}, root, launch_dir=root)
+        config = build_config(root, TARGET=board, BUILD_TYPE=build_type)
     except ConfigError as err:
         raise FarmError(f"cannot build for {board}: {err}") from None
     return config.name, config.gen_dir / "bin"
