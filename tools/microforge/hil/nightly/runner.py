@@ -287,53 +287,71 @@ class Nightly:
         return boards
 
     def _build_all(self, boards: dict[str, _Board]) -> None:
-        options = self.plan.options
         # Boards with the most units first: their workers start soonest.
-        for board in sorted(boards.values(), key=lambda b: (-len(b.units), b.name)):
-            if self._stop.is_set():
-                break
-            if not board.queue:
+        try:
+            for board in sorted(boards.values(), key=lambda b: (-len(b.units), b.name)):
+                if self._stop.is_set():
+                    break
+                try:
+                    self._build_one(board)
+                except Exception as err:  # noqa: BLE001 - its jobs fail, the other boards go on
+                    with board.cond:
+                        left = [job for job, _ in board.queue]
+                        board.queue.clear()
+                    for job in left:
+                        self._record_final_without_run(
+                            job, BUILD_ERROR, f"preparing {board.name} failed: "
+                            f"{type(err).__name__}: {err}")  # fmt: skip
+                finally:
+                    with board.cond:
+                        board.ready.set()
+                        board.cond.notify_all()
+        finally:
+            for board in boards.values():
                 board.ready.set()
-                continue
-            jobs = [job for job, _ in board.queue]
-            to_build = sorted({j.program.name for j in jobs if not j.program.image})
-            result: BuildResult | None = None
-            if to_build and options.build:
-                result = build_board(
-                    self.plan.root, board.name, to_build,
-                    log=self.run_dir / "build" / f"{board.name}.log",
-                    build_type=options.build_type, jobs=options.build_jobs,
-                    timeout=BUILD_TIMEOUT, progress=self.say,
-                )  # fmt: skip
-                self.builds[board.name] = result
-            elif to_build:
-                from .build import config_for
 
-                name, bin_dir = config_for(self.plan.root, board.name, options.build_type)
-                result = BuildResult(board.name, True, 0.0, Path(), name, bin_dir)
-            data = board_data(board.name)
-            with board.cond:
-                keep: collections.deque[tuple[Job, int]] = collections.deque()
-                for job, attempt in board.queue:
-                    if not job.program.image:
-                        assert result is not None
-                        image = result.image(job.program.name)
-                        if image is None:
-                            why = result.message or "the build produced no image"
-                            self._record_final_without_run(job, BUILD_ERROR, why,
-                                                           log=result.log)  # fmt: skip
-                            continue
-                        job.image = str(image)
-                        if job.needs_sync:
-                            job.image_id = find_image_id(image, job.program.name,
-                                                         result.config_name)  # fmt: skip
-                    if not job.size:
-                        job.size = image_size(Path(job.image), data)
-                    keep.append((job, attempt))
-                board.queue = keep
-                board.build = result
-                board.ready.set()
-                board.cond.notify_all()
+    def _build_one(self, board: _Board) -> None:
+        options = self.plan.options
+        if not board.queue:
+            return
+        jobs = [job for job, _ in board.queue]
+        to_build = sorted({j.program.name for j in jobs if not j.program.image})
+        result: BuildResult | None = None
+        if to_build and options.build:
+            result = build_board(
+                self.plan.root, board.name, to_build,
+                log=self.run_dir / "build" / f"{board.name}.log",
+                build_type=options.build_type, jobs=options.build_jobs,
+                timeout=BUILD_TIMEOUT, progress=self.say,
+            )  # fmt: skip
+            self.builds[board.name] = result
+        elif to_build:
+            from .build import config_for
+
+            name, bin_dir = config_for(self.plan.root, board.name, options.build_type)
+            result = BuildResult(board.name, True, 0.0, Path(), name, bin_dir,
+                                 message=f"not built (--no-build); looked in {bin_dir}")
+        data = board_data(board.name)
+        with board.cond:
+            keep: collections.deque[tuple[Job, int]] = collections.deque()
+            for job, attempt in board.queue:
+                if not job.program.image:
+                    assert result is not None
+                    image = result.image(job.program.name)
+                    if image is None:
+                        why = result.message or "the build produced no image"
+                        self._record_final_without_run(job, BUILD_ERROR, why,
+                                                       log=result.log if options.build else None)
+                        continue
+                    job.image = str(image)
+                    if job.needs_sync:
+                        job.image_id = find_image_id(image, job.program.name,
+                                                     result.config_name)  # fmt: skip
+                if not job.size:
+                    job.size = image_size(Path(job.image), data)
+                keep.append((job, attempt))
+            board.queue = keep
+            board.build = result
 
     def _watch(self, workers: list[_Worker], builder: threading.Thread) -> None:
         last_note = time.monotonic()
