@@ -7,7 +7,7 @@
  * - Built directly with xtensa-esp32-elf-gcc as a library: the application
  *   provides mf_board_write(), as on cortex_m_generic.
  *
- * Ticks in both: the core's CCOUNT register, which counts CPU clock cycles
+ * Ticks in both: the CPU cycle counter (CCOUNT on Xtensa), at
  * (MF_ESP32_CPU_MHZ, from sdkconfig inside ESP-IDF, else 160). */
 #include <stddef.h>
 #include <stdint.h>
@@ -17,6 +17,7 @@
 #if defined(ESP_PLATFORM)
 #include <stdio.h>
 
+#include "esp_cpu.h"
 #include "freertos/FreeRTOS.h"
 #include "freertos/task.h"
 #include "sdkconfig.h"
@@ -33,9 +34,13 @@
 void mf_board_init(void) {}
 
 uint32_t mf_board_ticks(void) {
+#if defined(ESP_PLATFORM)
+  return (uint32_t)esp_cpu_get_cycle_count(); /* any ESP32 core, Xtensa or RISC-V */
+#else
   uint32_t cycles;
   __asm__ volatile("rsr %0, ccount" : "=a"(cycles));
   return cycles;
+#endif
 }
 
 uint32_t mf_board_ticks_per_second(void) { return (uint32_t)MF_ESP32_CPU_MHZ * 1000000u; }
