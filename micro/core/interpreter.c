@@ -90,9 +90,15 @@ static void free_nodes(mf_interpreter *it) {
   it->initialized = 0;
 }
 
-/* Fills the tensor table from the model. */
+/* Fills the tensor table from the model; variables get their persistent
+ * memory. */
 static void load_tensors(mf_interpreter *it) {
-  for (uint32_t i = 0; i < it->tensor_count; i++) mf_model_tensor_load(it->model, i, &it->tensors[i]);
+  for (uint32_t i = 0; i < it->tensor_count; i++) {
+    mf_tensor *t = &it->tensors[i];
+    mf_model_tensor_load(it->model, i, t);
+    if ((t->flags & MF_TENSOR_VARIABLE) != 0u)
+      t->data = mf_interp_alloc_tail(it, mf_tensor_bytes(t), mf_dtype_align(t->dtype));
+  }
 }
 
 /* Copies (or zeroes) the initial value of every variable tensor. */
@@ -126,9 +132,8 @@ static mf_status resolve(mf_interpreter *it) {
     int32_t code = mf_model_op_code(m, mf_fb_u32(m, op, MF_F_OP_OPCODE, 0), &version, &custom);
     const mf_op_registration *reg = mf_resolver_find(it->resolver, code, custom);
     if (reg == NULL) {
-      char number[12];
       const char *name = code == MF_CUSTOM_OP ? custom : mf_op_name(code);
-      if (name == NULL) mf_format(number, sizeof number, "#%d", code), name = number;
+      if (name == NULL) return mf_interp_fail(it, MF_ERR_OP_UNSUPPORTED, "node %u: op #%d is not registered", i, code);
       return mf_interp_fail(it, MF_ERR_OP_UNSUPPORTED, "node %u: op %s is not registered", i, name);
     }
     if (version > reg->max_version)
@@ -193,19 +198,10 @@ static mf_status allocate(mf_interpreter *it) {
   if (status != MF_OK) return status;
   it->state = MF_STATE_PREPARING;
   status = run_stage(it, 0);
-  for (uint32_t i = 0; status == MF_OK && i < it->tensor_count; i++) {
-    mf_tensor *t = &it->tensors[i];
-    if ((t->flags & MF_TENSOR_VARIABLE) != 0u)
-      t->data = mf_interp_alloc_tail(it, mf_tensor_bytes(t), mf_dtype_align(t->dtype));
-  }
   if (status == MF_OK) status = run_stage(it, 1);
   if (status == MF_OK) status = mf_plan(it);
   if (status != MF_OK) return status;
   if (it->tail > it->usable || it->head > it->usable - it->tail) return too_small(it, 0);
-  for (uint32_t i = 0; i < it->tensor_count; i++) {
-    mf_tensor *t = &it->tensors[i];
-    if ((t->flags & MF_TENSOR_PLANNED) != 0u) t->data = it->base + (uintptr_t)t->data;
-  }
   reset_variables(it);
   return MF_OK;
 }

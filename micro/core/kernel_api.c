@@ -14,24 +14,21 @@ static uint32_t io_count(const mf_kernel_ctx *ctx, uint32_t vec) {
 
 /* Tensor index of entry i of an io vector, -1 when absent. */
 static int32_t io_index(const mf_kernel_ctx *ctx, uint32_t vec, uint32_t i) {
-  if (i >= io_count(ctx, vec)) return -1;
-  int32_t index = mf_fb_i32_at(model_of(ctx), vec, i);
-  return (uint32_t)index < ctx->interp->tensor_count ? index : -1;
+  return i < io_count(ctx, vec) ? mf_fb_i32_at(model_of(ctx), vec, i) : -1;
+}
+
+static mf_tensor *io_tensor(const mf_kernel_ctx *ctx, uint32_t vec, uint32_t i) {
+  int32_t index = io_index(ctx, vec, i);
+  return index >= 0 ? &ctx->interp->tensors[index] : NULL;
 }
 
 uint32_t mf_num_inputs(const mf_kernel_ctx *ctx) { return io_count(ctx, ctx->node->inputs); }
 
 uint32_t mf_num_outputs(const mf_kernel_ctx *ctx) { return io_count(ctx, ctx->node->outputs); }
 
-mf_tensor *mf_input(const mf_kernel_ctx *ctx, uint32_t i) {
-  int32_t index = io_index(ctx, ctx->node->inputs, i);
-  return index >= 0 ? &ctx->interp->tensors[index] : NULL;
-}
+mf_tensor *mf_input(const mf_kernel_ctx *ctx, uint32_t i) { return io_tensor(ctx, ctx->node->inputs, i); }
 
-mf_tensor *mf_output(const mf_kernel_ctx *ctx, uint32_t i) {
-  int32_t index = io_index(ctx, ctx->node->outputs, i);
-  return index >= 0 ? &ctx->interp->tensors[index] : NULL;
-}
+mf_tensor *mf_output(const mf_kernel_ctx *ctx, uint32_t i) { return io_tensor(ctx, ctx->node->outputs, i); }
 
 static mf_status quant_of(const mf_kernel_ctx *ctx, uint32_t vec, uint32_t i, mf_quant *quant) {
   int32_t index = io_index(ctx, vec, i);
@@ -57,10 +54,9 @@ uint32_t mf_op_version(const mf_kernel_ctx *ctx) {
   return version;
 }
 
-/* The builtin options table, 0 when absent. */
+/* The builtin options table (absent or malformed: the reads give defaults). */
 static uint32_t options(const mf_kernel_ctx *ctx) {
-  uint32_t table = mf_fb_ref(model_of(ctx), ctx->node->op, MF_F_OP_OPTIONS);
-  return table > MF_FIELD_BAD ? table : 0u;
+  return mf_fb_ref(model_of(ctx), ctx->node->op, MF_F_OP_OPTIONS);
 }
 
 uint8_t mf_options_type(const mf_kernel_ctx *ctx) {
@@ -68,39 +64,42 @@ uint8_t mf_options_type(const mf_kernel_ctx *ctx) {
 }
 
 uint8_t mf_option_u8(const mf_kernel_ctx *ctx, uint32_t field, uint8_t dflt) {
-  uint32_t table = options(ctx);
-  return table != 0u ? mf_fb_u8(model_of(ctx), table, field, dflt) : dflt;
+  return mf_fb_u8(model_of(ctx), options(ctx), field, dflt);
 }
 
 int32_t mf_option_i32(const mf_kernel_ctx *ctx, uint32_t field, int32_t dflt) {
-  uint32_t table = options(ctx);
-  return table != 0u ? (int32_t)mf_fb_u32(model_of(ctx), table, field, (uint32_t)dflt) : dflt;
+  return (int32_t)mf_fb_u32(model_of(ctx), options(ctx), field, (uint32_t)dflt);
 }
 
 float mf_option_f32(const mf_kernel_ctx *ctx, uint32_t field, float dflt) {
   uint32_t bits;
   memcpy(&bits, &dflt, sizeof bits);
-  uint32_t table = options(ctx);
-  if (table != 0u) bits = mf_fb_u32(model_of(ctx), table, field, bits);
+  bits = mf_fb_u32(model_of(ctx), options(ctx), field, bits);
   float value;
   memcpy(&value, &bits, sizeof value);
   return value;
 }
 
+/* A vector field of `elem` bytes: its elements and length (NULL, 0 when
+ * absent or malformed). */
+static const uint8_t *vector_of(const mf_kernel_ctx *ctx, uint32_t table, uint32_t field,
+                                uint32_t elem, uint32_t *len) {
+  uint32_t vec = mf_fb_vector(model_of(ctx), table, field, elem, len);
+  return *len != 0u ? model_of(ctx)->data + vec + 4u : NULL;
+}
+
 uint32_t mf_option_i32_vector(const mf_kernel_ctx *ctx, uint32_t field, const int32_t **data) {
-  uint32_t table = options(ctx), len = 0;
-  uint32_t vec = table != 0u ? mf_fb_vector(model_of(ctx), table, field, 4, &len) : 0u;
-  if (vec <= MF_FIELD_BAD) len = 0;
-  if (data != NULL) *data = len != 0u ? (const int32_t *)(const void *)(model_of(ctx)->data + vec + 4u) : NULL;
+  uint32_t len;
+  const uint8_t *elements = vector_of(ctx, options(ctx), field, 4, &len);
+  if (data != NULL) *data = (const int32_t *)(const void *)elements;
   return len;
 }
 
 const uint8_t *mf_custom_options(const mf_kernel_ctx *ctx, size_t *size) {
   uint32_t len;
-  uint32_t vec = mf_fb_vector(model_of(ctx), ctx->node->op, MF_F_OP_CUSTOM_OPTIONS, 1, &len);
-  if (vec <= MF_FIELD_BAD) len = 0;
+  const uint8_t *bytes = vector_of(ctx, ctx->node->op, MF_F_OP_CUSTOM_OPTIONS, 1, &len);
   if (size != NULL) *size = len;
-  return len != 0u ? model_of(ctx)->data + vec + 4u : NULL;
+  return bytes;
 }
 
 void *mf_alloc_persistent(mf_kernel_ctx *ctx, size_t bytes) {
@@ -119,22 +118,20 @@ mf_status mf_request_scratch(mf_kernel_ctx *ctx, size_t bytes) {
   return MF_OK;
 }
 
-void *mf_scratch(const mf_kernel_ctx *ctx) {
-  const mf_node *node = ctx->node;
-  return node->scratch_bytes != 0u ? ctx->interp->base + node->scratch_offset : NULL;
+void *mf_scratch(const mf_kernel_ctx *ctx) { return ctx->node->scratch_bytes != 0u ? ctx->node->scratch : NULL; }
+
+void mf_request_alias(mf_kernel_ctx *ctx, uint32_t output, uint32_t input) {
+  int32_t in = io_index(ctx, ctx->node->inputs, input), out = io_index(ctx, ctx->node->outputs, output);
+  if (ctx->interp->state == MF_STATE_PREPARING && in >= 0 && out >= 0)
+    mf_plan_alias(ctx->interp, ctx->node_index, (uint32_t)in, (uint32_t)out);
 }
 
 mf_status mf_set_output_dims(mf_kernel_ctx *ctx, uint32_t i, uint32_t ndims, const int32_t *dims) {
   mf_tensor *t = mf_output(ctx, i);
   if (ctx->interp->state != MF_STATE_PREPARING) return mf_kernel_error(ctx, "called outside prepare");
-  size_t bytes = t != NULL ? mf_dtype_size((mf_dtype)t->dtype) : 0u;
-  int bad = t == NULL || (t->flags & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE)) != 0u ||
-            ndims > MF_MAX_DIMS || (ndims > 0u && dims == NULL);
-  for (uint32_t d = 0; !bad && d < ndims; d++) {
-    bad = dims[d] < 0 || (dims[d] != 0 && bytes > MF_MAX_TENSOR_BYTES / (uint32_t)dims[d]);
-    bytes *= (uint32_t)dims[d];
-  }
-  if (bad) return mf_kernel_error(ctx, "output %u: cannot set this shape", i);
+  if (t == NULL || (t->flags & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE)) != 0u ||
+      (ndims > 0u && dims == NULL) || mf_shape_bytes(dims, ndims, (uint32_t)mf_dtype_size((mf_dtype)t->dtype)) == MF_BAD_SHAPE)
+    return mf_kernel_error(ctx, "output %u: cannot set this shape", i);
   if (t->ndims == ndims && (ndims == 0u || memcmp(t->dims, dims, ndims * sizeof *dims) == 0))
     return MF_OK;
   int32_t *copy = (int32_t *)(uintptr_t)t->dims;
@@ -148,7 +145,8 @@ mf_status mf_set_output_dims(mf_kernel_ctx *ctx, uint32_t i, uint32_t ndims, con
   if (ndims > 0u) memcpy(copy, dims, ndims * sizeof *dims);
   t->dims = copy;
   t->ndims = (uint8_t)ndims;
-  t->flags |= MF_TENSOR_DIMS_OWNED;
+  /* a new shape ends an alias requested before it */
+  t->flags = (uint16_t)((t->flags | MF_TENSOR_DIMS_OWNED) & ~MF_TENSOR_ALIAS);
   return MF_OK;
 }
 

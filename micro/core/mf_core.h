@@ -26,7 +26,8 @@
 /* Internal tensor flags (above the public MF_TENSOR_* bits). */
 #define MF_TENSOR_INPUT 0x100u    /* a graph input */
 #define MF_TENSOR_OUTPUT 0x200u   /* a graph output */
-#define MF_TENSOR_PLACED 0x400u   /* planner: offset chosen */
+#define MF_TENSOR_ALIAS 0x400u    /* shares its group root's buffer; data holds the root
+                                     index until the plan is done */
 
 /* Schema field numbers. */
 enum {
@@ -101,6 +102,11 @@ enum { MF_STATE_BOUND, MF_STATE_READY, MF_STATE_FAILED, MF_STATE_PREPARING };
 #define MF_ARENA_ALIGN 8u
 #define MF_BASE_ALIGN (sizeof(void *) > 4u ? (uint32_t)sizeof(void *) : 4u)
 
+/* Bytes of a shape of `elem`-byte elements; MF_BAD_SHAPE when a dim is
+ * negative, the rank is above MF_MAX_DIMS or the bytes pass
+ * MF_MAX_TENSOR_BYTES. */
+#define MF_BAD_SHAPE 0xFFFFFFFFu
+uint32_t mf_shape_bytes(const int32_t *dims, uint32_t ndims, uint32_t elem);
 /* Buffer alignment for a dtype in the planned area. */
 uint32_t mf_dtype_align(uint8_t dtype);
 /* Name of an op for messages: the registration's, else the name table's
@@ -117,5 +123,10 @@ mf_status mf_interp_fail(mf_interpreter *it, mf_status status, const char *fmt, 
 void *mf_interp_alloc_tail(mf_interpreter *it, size_t bytes, uint32_t align);
 /* Plans activations and scratch; sets it->head. */
 mf_status mf_plan(mf_interpreter *it);
+/* Makes tensor `out` (written by `node`) an alias of tensor `in` when that is safe: both
+ * planned activations of the same dtype and size, `in` read by no later node
+ * and not a graph output, no graph input sharing with a graph output, no
+ * offline plan. The planner then places the group as one buffer. */
+void mf_plan_alias(mf_interpreter *it, uint32_t node, uint32_t in, uint32_t out);
 
 #endif

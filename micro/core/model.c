@@ -284,14 +284,9 @@ static mf_status check_tensor(mf_model *m, uint32_t t, uint32_t i) {
   const int32_t *dims = (const int32_t *)(const void *)(m->data + 4u +
                                                          mf_fb_vector(m, t, MF_F_TENSOR_SHAPE, 4, &ndims));
   uint8_t dtype = mf_fb_u8(m, t, MF_F_TENSOR_TYPE, 0);
-  uint32_t elem = (uint32_t)mf_dtype_size((mf_dtype)dtype), bytes = elem;
-  if (ndims > MF_MAX_DIMS) return fail(m, "tensor %u: rank %u (max %u)", i, ndims, MF_MAX_DIMS);
+  uint32_t elem = (uint32_t)mf_dtype_size((mf_dtype)dtype), bytes = mf_shape_bytes(dims, ndims, elem);
   if (elem == 0u) return fail(m, "tensor %u: dtype %s (%u) not supported", i, mf_dtype_name((mf_dtype)dtype), dtype);
-  for (uint32_t d = 0; d < ndims; d++) {
-    if (dims[d] < 0) return fail(m, "tensor %u: shape dim %u is %d", i, d, dims[d]);
-    if (dims[d] != 0 && bytes > MF_MAX_TENSOR_BYTES / (uint32_t)dims[d]) return fail(m, "tensor %u: shape is too large", i);
-    bytes *= (uint32_t)dims[d];
-  }
+  if (bytes == MF_BAD_SHAPE) return fail(m, "tensor %u: shape has a negative dim, rank > %u or over 1 GiB", i, MF_MAX_DIMS);
   if (mf_fb_field(m, t, MF_F_TENSOR_SPARSITY, 4) != 0u) return fail(m, "tensor %u: sparsity not supported", i);
   const uint8_t *data = mf_model_buffer(m, buffer, &size);
   if (size == UINT32_MAX) return fail(m, "buffer %u: offset/size out of bounds", buffer);

@@ -1,22 +1,25 @@
 /* The memory planner: places activations and per-node scratch in the head.
  *
- * Buffers are the tensors to plan (neither constant nor variable, used by
- * some node or a graph input/output) followed by one scratch buffer per node.
- * A buffer lives from its first to its last use (graph inputs from node 0,
- * outputs to the end, scratch during its node). Each order below places
- * buffers one by one at the lowest offset that conflicts with no placed
- * buffer alive at the same time; the smallest result wins. Offline offsets
- * (OfflineMemoryAllocation) are placed first and kept.
+ * Buffers are the tensors to plan (neither constant nor variable nor an
+ * alias, used by some node or a graph input/output) followed by one scratch
+ * buffer per node. A buffer lives from its first to its last use (graph
+ * inputs from node 0, outputs to the end, scratch during its node); an alias
+ * group (see mf_plan_alias) is one buffer, its root, living for the union of
+ * its members' lifetimes. Buffers are placed largest first, each at the
+ * lowest offset that conflicts with no placed buffer alive at the same time,
+ * once with exact sizes and once as TFLM does (16-byte sizes and offsets);
+ * the smaller plan wins. Offline offsets (OfflineMemoryAllocation) are
+ * placed first and kept.
  *
  * No storage beyond the tensor and node tables: offsets live in the tensor's
- * data field (as a number until the plan is done) and in the node. Lifetimes
- * are cached in the free head area when it is large enough, else recomputed. */
+ * data field (as a number until the plan is done; UNPLACED before) and in
+ * the node. Lifetimes are cached in the free head area when it is large
+ * enough, else recomputed. */
 #include "mf_core.h"
 
 #define NO_LIFE 0xFFFFFFFFu
 #define MAX_OFFSET 0x7FFFFFFFu
 #define UNPLACED 0xFFFFFFFFu
-#define ORDER_COUNT 5u /* the last emulates TFLM: 16-byte sizes and offsets */
 
 typedef struct plan_buf {
   uint32_t size;   /* bytes the placement reserves */
@@ -30,26 +33,29 @@ typedef struct planner {
   mf_interpreter *it;
   uint32_t *lives;  /* cached lifetimes (first << 16 | last), or NULL */
   const uint8_t *offline;
-  uint32_t round;   /* 16 while emulating TFLM's plan, else 1 */
+  uint32_t round;   /* sizes and offsets are multiples of it */
 } planner;
 
-static uint32_t uses(const mf_interpreter *it, uint32_t vec, uint32_t tensor) {
-  if (vec == 0u) return 0;
+/* The tensor whose buffer tensor k uses: the group root for an alias. */
+static uint32_t root_of(const mf_interpreter *it, uint32_t k) {
+  const mf_tensor *t = &it->tensors[k];
+  return (t->flags & MF_TENSOR_ALIAS) != 0u ? (uint32_t)(uintptr_t)t->data : k;
+}
+
+/* 1 when the io vector `vec` holds `tensor` or an alias of it. */
+static int uses(const mf_interpreter *it, uint32_t vec, uint32_t tensor) {
   const uint8_t *data = it->model->data;
-  uint32_t count = mf_rd_u32(data + vec);
+  uint32_t count = vec != 0u ? mf_rd_u32(data + vec) : 0u;
   for (uint32_t k = 0; k < count; k++) {
-    if (mf_rd_u32(data + vec + 4u + 4u * k) == tensor) return 1;
+    uint32_t x = mf_rd_u32(data + vec + 4u + 4u * k);
+    if (x == tensor || (x < it->tensor_count && root_of(it, x) == tensor)) return 1;
   }
   return 0;
 }
 
-static uint32_t end_node(const mf_interpreter *it) {
-  return it->node_count > 0u ? it->node_count - 1u : 0u;
-}
-
-/* Lifetime of one tensor by scanning the graph. */
+/* Lifetime of one tensor (with its aliases) by scanning the graph. */
 static uint32_t scan_life(const mf_interpreter *it, uint32_t t) {
-  uint32_t flags = it->tensors[t].flags;
+  uint32_t flags = it->tensors[t].flags, end = it->node_count > 0u ? it->node_count - 1u : 0u;
   uint32_t first = (flags & MF_TENSOR_INPUT) != 0u ? 0u : NO_LIFE, last = 0;
   for (uint32_t j = 0; j < it->node_count; j++) {
     if (uses(it, it->nodes[j].inputs, t) || uses(it, it->nodes[j].outputs, t)) {
@@ -58,10 +64,28 @@ static uint32_t scan_life(const mf_interpreter *it, uint32_t t) {
     }
   }
   if ((flags & MF_TENSOR_OUTPUT) != 0u) {
-    last = end_node(it);
+    last = end;
     if (first == NO_LIFE) first = last;
   }
   return first == NO_LIFE ? NO_LIFE : first << 16 | last;
+}
+
+void mf_plan_alias(mf_interpreter *it, uint32_t node, uint32_t input, uint32_t output) {
+  uint32_t root = root_of(it, input);
+  const mf_tensor *in = &it->tensors[input];
+  mf_tensor *out = &it->tensors[output], *r = &it->tensors[root];
+  uint32_t any = in->flags | out->flags;
+  if (it->model->offline_plan != 0u || (any & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE)) != 0u ||
+      (in->flags & MF_TENSOR_OUTPUT) != 0u ||
+      ((r->flags & MF_TENSOR_INPUT) != 0u && (out->flags & MF_TENSOR_OUTPUT) != 0u) ||
+      in->dtype != out->dtype || mf_tensor_bytes(in) != mf_tensor_bytes(out))
+    return;
+  for (uint32_t j = node + 1u; j < it->node_count; j++) {
+    if (uses(it, it->nodes[j].inputs, input)) return;
+  }
+  out->flags |= MF_TENSOR_ALIAS;
+  out->data = (void *)(uintptr_t)root;
+  r->flags |= out->flags & MF_TENSOR_OUTPUT;
 }
 
 /* Buffer k's size, alignment and lifetime; 0 when it is not planned. */
@@ -74,9 +98,8 @@ static int buffer(const planner *p, uint32_t k, plan_buf *b) {
     b->first = b->last = node;
   } else {
     const mf_tensor *t = &it->tensors[k];
-    if ((t->flags & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE)) != 0u) return 0;
+    if ((t->flags & MF_TENSOR_PLANNED) == 0u) return 0;
     uint32_t life = p->lives != NULL ? p->lives[k] : scan_life(it, k);
-    if (life == NO_LIFE) return 0;
     b->size = (uint32_t)mf_tensor_bytes(t);
     b->align = mf_dtype_align(t->dtype);
     b->first = life >> 16;
@@ -88,51 +111,29 @@ static int buffer(const planner *p, uint32_t k, plan_buf *b) {
   return k < it->tensor_count || b->bytes != 0u;
 }
 
-static uint32_t get_offset(const mf_interpreter *it, uint32_t k) {
-  if (k >= it->tensor_count) return it->nodes[k - it->tensor_count].scratch_offset;
-  const mf_tensor *t = &it->tensors[k];
-  return (t->flags & MF_TENSOR_PLACED) != 0u ? (uint32_t)(uintptr_t)t->data : UNPLACED;
+/* Where buffer k's offset is kept while planning (its data pointer after). */
+__attribute__((noinline)) static void **slot(const mf_interpreter *it, uint32_t k) {
+  return k < it->tensor_count ? &it->tensors[k].data : &it->nodes[k - it->tensor_count].scratch;
 }
 
-static void set_offset(mf_interpreter *it, uint32_t k, uint32_t offset) {
-  if (k >= it->tensor_count) {
-    it->nodes[k - it->tensor_count].scratch_offset = offset;
-    return;
-  }
-  mf_tensor *t = &it->tensors[k];
-  t->data = (void *)(uintptr_t)(offset == UNPLACED ? 0u : offset);
-  t->flags = (uint16_t)((t->flags & ~MF_TENSOR_PLACED) | (offset == UNPLACED ? 0u : MF_TENSOR_PLACED));
-}
+static uint32_t get_offset(const mf_interpreter *it, uint32_t k) { return (uint32_t)(uintptr_t)*slot(it, k); }
+
+static void set_offset(mf_interpreter *it, uint32_t k, uint32_t offset) { *slot(it, k) = (void *)(uintptr_t)offset; }
 
 static int32_t offline_offset(const planner *p, uint32_t k) {
   if (p->offline == NULL || k >= p->it->tensor_count) return -1;
   return (int32_t)mf_rd_u32(p->offline + 4u * k);
 }
 
-/* Larger key is placed first (ties: lower index first, except in TFLM's
- * own order, the last one, where the higher index wins). */
-static uint64_t order_key(uint32_t order, const plan_buf *b) {
-  uint64_t length = (uint64_t)(b->last - b->first) + 1u;
-  switch (order) {
-    case 1: return length << 32 | b->size;
-    case 2: return (uint64_t)(0xFFFFu - b->first) << 32 | b->size;
-    case 3: return (uint64_t)b->size * length;
-    default: return b->size; /* 0 and 4: largest first */
-  }
-}
-
 /* Lowest aligned offset where `b` overlaps no placed buffer alive with it. */
 static uint32_t lowest_fit(const planner *p, uint32_t self, const plan_buf *b, uint32_t total) {
-  uint32_t offset = 0, tensors = p->it->tensor_count;
+  uint32_t offset = 0;
   for (int moved = b->size != 0u; moved;) {
     moved = 0;
     for (uint32_t k = 0; k < total; k++) {
       plan_buf other;
       uint32_t at = get_offset(p->it, k);
       if (k == self || at == UNPLACED) continue;
-      /* lifetimes first: they are cheaper than sizes */
-      uint32_t life = k >= tensors ? (k - tensors) * 0x10001u : p->lives != NULL ? p->lives[k] : 0u;
-      if (p->lives != NULL && ((life & 0xFFFFu) < b->first || (life >> 16) > b->last)) continue;
       if (!buffer(p, k, &other) || other.last < b->first || other.first > b->last) continue;
       if (at < offset + b->size && offset < at + other.size) {
         offset = (at + other.size + b->align - 1u) & ~(b->align - 1u);
@@ -144,29 +145,26 @@ static uint32_t lowest_fit(const planner *p, uint32_t self, const plan_buf *b, u
   return offset;
 }
 
-/* Places every buffer in `order`; returns the head size or UNPLACED. */
-static uint32_t place_all(planner *p, uint32_t order, uint32_t total) {
+/* Places every buffer, largest first (ties: the higher index first, as
+ * TFLM), with sizes and offsets rounded to `round`; returns the head size
+ * or UNPLACED. */
+static uint32_t place_all(planner *p, uint32_t round, uint32_t total) {
   mf_interpreter *it = p->it;
   uint32_t head = 0;
   plan_buf b;
-  p->round = order == ORDER_COUNT - 1u ? 16u : 1u;
+  p->round = round;
   for (uint32_t k = 0; k < total; k++) {
     int32_t fixed = offline_offset(p, k);
     if (!buffer(p, k, &b)) continue;
-    set_offset(it, k, UNPLACED);
-    if (fixed >= 0) {
-      set_offset(it, k, (uint32_t)fixed);
-      if ((uint32_t)fixed + b.bytes > head) head = (uint32_t)fixed + b.bytes;
-    }
+    set_offset(it, k, fixed >= 0 ? (uint32_t)fixed : UNPLACED);
+    if (fixed >= 0 && (uint32_t)fixed + b.bytes > head) head = (uint32_t)fixed + b.bytes;
   }
   for (;;) {
-    uint32_t best = UNPLACED;
-    uint64_t best_key = 0;
+    uint32_t best = UNPLACED, best_size = 0;
     for (uint32_t k = 0; k < total; k++) {
-      if (get_offset(it, k) != UNPLACED || !buffer(p, k, &b)) continue;
-      uint64_t key = order_key(order, &b);
-      if (best == UNPLACED || key > best_key || (key == best_key && p->round > 1u))
-        best = k, best_key = key;
+      if (get_offset(it, k) != UNPLACED || !buffer(p, k, &b) || b.size < best_size) continue;
+      best = k;
+      best_size = b.size;
     }
     if (best == UNPLACED) return head;
     buffer(p, best, &b);
@@ -181,29 +179,40 @@ mf_status mf_plan(mf_interpreter *it) {
   planner p = {it, NULL, NULL, 1};
   uint32_t total = it->tensor_count + it->node_count;
   if (it->model->offline_plan != 0u) p.offline = it->model->data + it->model->offline_plan;
-  for (uint32_t k = 0; k < it->tensor_count; k++) {
-    plan_buf b;
-    int32_t fixed = offline_offset(&p, k);
-    it->tensors[k].flags &= (uint16_t)~MF_TENSOR_PLANNED;
-    if (!buffer(&p, k, &b)) continue;
-    it->tensors[k].flags |= MF_TENSOR_PLANNED;
-    if (fixed >= 0 && (((uint32_t)fixed & (b.align - 1u)) != 0u || (uint32_t)fixed > MAX_OFFSET - b.size))
-      return mf_interp_fail(it, MF_ERR_MODEL_INVALID, "tensor %u: offline offset %d is misaligned or too large", k, fixed);
-  }
   /* Cache lifetimes in the free head area when it fits. */
   size_t free_bytes = it->tail <= it->usable ? it->usable - it->tail : 0u;
-  if (free_bytes / 4u >= it->tensor_count && it->tensor_count > 0u) {
-    p.lives = (uint32_t *)(void *)it->base;
-    for (uint32_t t = 0; t < it->tensor_count; t++) p.lives[t] = scan_life(it, t);
+  if (free_bytes / 4u >= it->tensor_count && it->tensor_count > 0u) p.lives = (uint32_t *)(void *)it->base;
+  for (uint32_t k = 0; k < it->tensor_count; k++) {
+    mf_tensor *t = &it->tensors[k];
+    uint32_t life = NO_LIFE;
+    int32_t fixed = offline_offset(&p, k);
+    t->flags &= (uint16_t)~MF_TENSOR_PLANNED;
+    if ((t->flags & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE | MF_TENSOR_ALIAS)) == 0u) life = scan_life(it, k);
+    if (p.lives != NULL) p.lives[k] = life;
+    if (life == NO_LIFE) continue;
+    t->flags |= MF_TENSOR_PLANNED;
+    if (fixed >= 0 && (((uint32_t)fixed & (mf_dtype_align(t->dtype) - 1u)) != 0u ||
+                       (uint32_t)fixed > MAX_OFFSET - (uint32_t)mf_tensor_bytes(t)))
+      return mf_interp_fail(it, MF_ERR_MODEL_INVALID, "tensor %u: offline offset %d is misaligned or too large", k, fixed);
   }
-  uint32_t best_order = 0, best_head = UNPLACED;
-  for (uint32_t order = 0; order < ORDER_COUNT; order++) {
-    uint32_t head = place_all(&p, order, total);
-    if (head < best_head) best_head = head, best_order = order;
+  /* Exact sizes, then TFLM's 16-byte rounding: the smaller plan wins. */
+  uint32_t head = place_all(&p, 1, total), tflm = place_all(&p, 16, total);
+  if (head > tflm) head = tflm;
+  else head = place_all(&p, 1, total);
+  if (head == UNPLACED) return mf_interp_fail(it, MF_ERR_MODEL_INVALID, "activations need more than 2 GiB");
+  it->head = head;
+  /* Aliases take their root's offset (they keep MF_TENSOR_ALIAS), then
+   * offsets become pointers (integer sums: the arena may be missing). */
+  for (uint32_t k = 0; k < it->tensor_count; k++) {
+    mf_tensor *t = &it->tensors[k];
+    if ((t->flags & MF_TENSOR_ALIAS) == 0u) continue;
+    t->data = it->tensors[root_of(it, k)].data;
+    t->flags |= MF_TENSOR_PLANNED;
   }
-  if (best_head == UNPLACED)
-    return mf_interp_fail(it, MF_ERR_MODEL_INVALID, "activations need more than 2 GiB");
-  if (best_order != ORDER_COUNT - 1u) place_all(&p, best_order, total);
-  it->head = best_head;
+  for (uint32_t k = 0; k < total; k++) {
+    if (k < it->tensor_count ? (it->tensors[k].flags & MF_TENSOR_PLANNED) != 0u
+                             : it->nodes[k - it->tensor_count].scratch_bytes != 0u)
+      *slot(it, k) = (void *)((uintptr_t)it->base + (uintptr_t)*slot(it, k));
+  }
   return MF_OK;
 }

@@ -25,6 +25,16 @@ uint32_t mf_dtype_align(uint8_t dtype) {
   return mf_dtype_size((mf_dtype)dtype) >= 8u ? 8u : MF_BASE_ALIGN;
 }
 
+uint32_t mf_shape_bytes(const int32_t *dims, uint32_t ndims, uint32_t elem) {
+  uint32_t bytes = elem;
+  if (ndims > MF_MAX_DIMS) return MF_BAD_SHAPE;
+  for (uint32_t d = 0; d < ndims; d++) {
+    if (dims[d] < 0 || (dims[d] != 0 && bytes > MF_MAX_TENSOR_BYTES / (uint32_t)dims[d])) return MF_BAD_SHAPE;
+    bytes *= (uint32_t)dims[d];
+  }
+  return bytes;
+}
+
 size_t mf_tensor_elements(const mf_tensor *tensor) {
   size_t count = 1;
   for (uint32_t i = 0; i < tensor->ndims; i++) count *= (size_t)tensor->dims[i];

@@ -42,7 +42,7 @@ typedef struct mf_node {
   uint32_t inputs;       /* offset of its inputs vector (length word) */
   uint32_t outputs;      /* offset of its outputs vector */
   uint32_t scratch_bytes;
-  uint32_t scratch_offset; /* from the arena start, once planned */
+  void *scratch;         /* the scratch buffer once planned */
 } mf_node;
 
 /* One profiler record: the op that ran and the ticks it took. */

@@ -79,6 +79,13 @@ void mf_set_op_data(mf_kernel_ctx *ctx, void *data);
 /* One scratch buffer per node, requested in prepare, valid during invoke. */
 mf_status mf_request_scratch(mf_kernel_ctx *ctx, size_t bytes);
 void *mf_scratch(const mf_kernel_ctx *ctx);
+/* Asks that output `output` share input `input`'s memory (in prepare, once
+ * the output's shape is final). The planner grants it only when it is safe:
+ * both are activations of the same dtype and size, no later node reads the
+ * input and it is not a graph output (so its bytes are dead once this node
+ * has run), and a graph input does not end up sharing with a graph output.
+ * The kernel must then skip its copy when the two data pointers are equal. */
+void mf_request_alias(mf_kernel_ctx *ctx, uint32_t output, uint32_t input);
 /* Replaces an output's shape (in prepare, before planning). */
 mf_status mf_set_output_dims(mf_kernel_ctx *ctx, uint32_t i, uint32_t ndims, const int32_t *dims);
 

@@ -28,7 +28,10 @@ static mf_status expand_dims_prepare(mf_kernel_ctx *ctx) {
   }
   int32_t want[MF_MAX_RANK];
   for (uint32_t i = 0, j = 0; i <= rank; ++i) want[i] = i == axis ? 1 : in->dims[j++];
-  return mf_expect_shape(ctx, out, "output", rank + 1, want);
+  status = mf_expect_shape(ctx, out, "output", rank + 1, want);
+  /* The output may share the input's memory (the invoke then copies nothing). */
+  if (status == MF_OK) mf_request_alias(ctx, 0, 0);
+  return status;
 }
 
 static mf_status expand_dims_invoke(mf_kernel_ctx *ctx) {

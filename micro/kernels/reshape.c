@@ -45,8 +45,10 @@ static mf_status reshape_prepare(mf_kernel_ctx *ctx) {
     return mf_kernel_error(ctx, "%u input elements, %u output elements", (unsigned)in_count,
                            (unsigned)known);
   }
-  if (stretch >= 0) return mf_set_output_dims(ctx, 0, out->ndims, dims);
-  return MF_OK;
+  if (stretch >= 0) status = mf_set_output_dims(ctx, 0, out->ndims, dims);
+  /* The output may share the input's memory (the invoke then copies nothing). */
+  if (status == MF_OK) mf_request_alias(ctx, 0, 0);
+  return status;
 }
 
 static mf_status reshape_invoke(mf_kernel_ctx *ctx) {

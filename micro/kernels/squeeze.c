@@ -34,7 +34,10 @@ static mf_status squeeze_prepare(mf_kernel_ctx *ctx) {
   for (uint32_t i = 0; i < rank; ++i) {
     if (!drop[i]) want[n++] = in->dims[i];
   }
-  return mf_expect_shape(ctx, out, "output", n, want);
+  status = mf_expect_shape(ctx, out, "output", n, want);
+  /* The output may share the input's memory (the invoke then copies nothing). */
+  if (status == MF_OK) mf_request_alias(ctx, 0, 0);
+  return status;
 }
 
 static mf_status squeeze_invoke(mf_kernel_ctx *ctx) {
