@@ -22,12 +22,17 @@ extern "C" {
 #endif
 
 #define MF_RUNNER_ERROR_LEN 160
+#define MF_RUNNER_CACHED_INPUTS 16
 
 typedef struct mf_runner {
   mf_model model;
   mf_resolver resolver;
   const mf_op_registration *ops[MF_OP_COUNT];
   mf_interpreter interp;
+  /* Where the first inputs live once allocated: set_input copies straight in. */
+  void *input_data[MF_RUNNER_CACHED_INPUTS];
+  size_t input_bytes[MF_RUNNER_CACHED_INPUTS];
+  uint32_t cached_inputs;
   mf_profile_entry *profile;        /* set by mf_runner_set_profiler */
   uint32_t profile_capacity;
   mf_status status;                 /* of the last call */
@@ -48,6 +53,12 @@ mf_status mf_runner_invoke(mf_runner *r);
 /* Copies output i into `data`; `size` must equal the tensor's byte size. */
 mf_status mf_runner_get_output(mf_runner *r, uint32_t i, void *data, size_t size);
 mf_status mf_runner_reset_state(mf_runner *r);
+
+/* One step of a benchmark: copies `count` inputs in (data and byte sizes, in
+ * input order), then invokes. Never inlined, so an instruction counter can
+ * count exactly the steps (callgrind --toggle-collect=mf_runner_step). */
+mf_status mf_runner_step(mf_runner *r, const void *const *inputs, const size_t *sizes,
+                         uint32_t count);
 
 /* Invokes `repeats` times, copying `count` inputs (data and byte sizes, in
  * input order) in before each invoke: the planner may reuse an input's memory

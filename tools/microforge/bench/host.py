@@ -2,7 +2,7 @@
 
 Outputs, arena bytes and the per-op profile come from the host runtime library (ctypes, built
 with MF_PROFILE). Instructions per invoke are counted by valgrind's callgrind on the host
-`run_model` program (-O2, no profiling), collecting only inside mf_runner_bench (the input
+`run_model` program (-O2, no profiling), collecting only inside mf_runner_step (the input
 copies and the invokes): (count of 11 invokes - count of 1 invoke) / 10. Nothing is timed.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-COUNT_SYMBOL = "mf_runner_bench"
+COUNT_SYMBOL = "mf_runner_step"
 COUNT_FEW, COUNT_MANY = 1, 11
 CALLGRIND_TIMEOUT_S = 900
 PROFILE_CAPACITY = 1024

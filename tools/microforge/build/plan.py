@@ -9,7 +9,9 @@ from microforge.config import Config, overlay
 from microforge.config.variants import SOURCE_SUFFIXES
 
 #: micro/runner files with a main(); every other runner file goes into libmicroforge.so.
-RUNNER_PROGRAMS = ("run_model.c",)
+RUNNER_PROGRAMS = ("run_model.c", "board_runner.c")
+#: micro/runner files of the runner firmware for boards (its main first).
+BOARD_RUNNER_SOURCES = ("board_runner.c", "mf_runner.c")
 #: micro/runner files only for the shared library (the ctypes API).
 RUNNER_LIBRARY_ONLY = ("host_api.c",)
 
@@ -61,3 +63,11 @@ def runner_program_sources(root: Path) -> list[Path]:
         return []
     return [main] + [p for p in sources_in(folder)
                      if p.name not in RUNNER_PROGRAMS and p.name not in RUNNER_LIBRARY_ONLY]
+
+
+def board_runner_sources(root: Path) -> list[Path]:
+    """board_runner.c first, then mf_runner.c: the runner firmware for boards (the model and
+    its inputs are generated sources added per firmware)."""
+    folder = root / "micro" / "runner"
+    found = [folder / name for name in BOARD_RUNNER_SOURCES]
+    return found if all(p.is_file() for p in found) else []

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from SCons.Node.FS import File
 from SCons.Script import Action, AlwaysBuild
 
 from microforge.config import Config, ConfigError, load_examples, overlay
@@ -21,9 +22,10 @@ from microforge.config.variants import KernelSource
 
 from . import runners, size
 from .env import make_env
-from .model_c import ModelBuildError, build_model_source
+from .model_c import ModelBuildError, build_model_source, c_array
 from .output import Output, TestRecord
 from .plan import (  # noqa: F401 - sources_in is used by the exporters too
+    board_runner_sources,
     board_sources,
     runner_library_sources,
     runner_program_sources,
@@ -33,6 +35,8 @@ from .plan import (  # noqa: F401 - sources_in is used by the exporters too
 )
 
 RUNTIME_TESTS = Path("micro") / "tests"
+RUNNER_MODEL_SYMBOL = "mf_runner_model"
+RUNNER_INPUTS_SYMBOL = "mf_runner_inputs"
 RUNTIME_TESTS_DATA = "tests.toml"
 SHARED_MODELS = "@shared/"
 
@@ -135,7 +139,8 @@ class Tree:
         self.testing_objs = self.compile(self.env, testing_sources(self.root))
 
     # ---- programs ------------------------------------------------------------------------
-    def program(self, env: Any, name: str, objs: list[Any], testing: bool) -> Any:
+    def program(self, env: Any, name: str, objs: list[Any], testing: bool,
+                in_all: bool = True) -> Any:
         config = self.config
         sources = objs + self.board_objs + (self.testing_objs if testing else [])
         if self.lib is not None:
@@ -149,7 +154,8 @@ class Tree:
             env.AddPostAction(prog, Action(check_memory, strfunction=_quiet,
                                            varlist=["MF_MEMORY"]))
         self.output.artefacts.append(prog)
-        self.everything.append(prog)
+        if in_all:
+            self.everything.append(prog)
         return prog
 
     def images(self, prog: Any, name: str) -> list[Any]:
@@ -387,6 +393,73 @@ class Tree:
                             testing=False)
         self.alias("runner", [prog], "host only: micro/runner/run_model (runs a .tflite file)")
 
+    # ---- the runner firmware (boards) ------------------------------------------------
+    def board_runner(self) -> None:
+        """run_model: the model MODEL= on the inputs file INPUTS= (microforge run --board);
+        bench_<model>: every shared model on zero inputs, run by benchmark_models (emulated
+        boards). Neither is part of `all`."""
+        sources = board_runner_sources(self.root)
+        if self.config.is_host or not sources:
+            return
+        from microforge.bench import models as model_bench
+        from microforge.bench import runfile
+
+        env = self.env.Clone()
+        env.Append(CPPDEFINES=model_bench.runner_defines(self.config.board.memory))
+        main, *rest = sources
+        objs = self.compile(self.with_image_id(env, "run_model", main), [main])
+        objs += self.compile(env, rest)
+        model = self.config.model_override
+        help_text = ("boards: gen/<config>/bin/run_model.elf runs MODEL= on INPUTS= "
+                     "(microforge run --board)")
+        if model is None:
+            def needs_model() -> int:
+                self.output.message(f"error: runner for {self.config.board.name} needs "
+                                    "MODEL=<file.tflite> (and INPUTS=, written by microforge "
+                                    "run; without it one invoke on zero inputs)")
+                return 1
+
+            self.alias("runner", [], help_text, self.action(needs_model, ""), always=True)
+        else:
+            inputs = self.config.runner_inputs or runfile.zeros()
+            prog = self.runner_firmware(env, "run_model", objs, model, inputs)
+            self.alias("runner", [prog], help_text)
+        if not self.config.board.emulator:
+            return
+        found = model_bench.shared_models(self.root)
+        progs = [(path, self.runner_firmware(env, f"bench_{path.stem}", objs, path,
+                                             runfile.zeros(repeats=model_bench.REPEATS)))
+                 for path in found.models]
+
+        def run() -> int:
+            return model_bench.run_all(self.config, [(path, Path(prog.get_abspath()))
+                                                     for path, prog in progs],
+                                       found.error, self.gen / "benchmark",
+                                       self.output.message)
+
+        self.model_benchmarks.append(self.alias(
+            "benchmark_models", [prog for _, prog in progs],
+            "emulated boards: every model of ../shared/models/tflm on zero inputs: "
+            "instructions per invoke, arena and flash bytes (table and JSON)",
+            self.action(run, "BENCH models"), always=True))
+
+    def runner_firmware(self, env: Any, name: str, objs: list[Any], model: Path,
+                        inputs: Path | bytes) -> Any:
+        """A runner firmware: the runner objects, the model and the inputs file as arrays."""
+        out_dir = self.gen / "obj" / "runner" / name
+        fw_env = env.Clone()
+        fw_env.Prepend(CPPPATH=[str(out_dir)])
+        model_c = self.model_source(fw_env, model, RUNNER_MODEL_SYMBOL, out_dir)
+        c_path = out_dir / f"{RUNNER_INPUTS_SYMBOL}.c"
+        h_path = out_dir / f"{RUNNER_INPUTS_SYMBOL}.h"
+        source = str(inputs) if isinstance(inputs, Path) else fw_env.Value(inputs.hex())
+        inputs_c = fw_env.Command([str(c_path), str(h_path)], source,
+                                  Action(generate_blob, strfunction=_blob_label,
+                                         varlist=["MF_BLOB_SYMBOL"]),
+                                  MF_BLOB_SYMBOL=RUNNER_INPUTS_SYMBOL)[0]
+        data = self.compile(fw_env, [Path(model_c.get_abspath()), Path(inputs_c.get_abspath())])
+        return self.program(env, name, objs + data, testing=False, in_all=False)
+
     # ---- listings ----------------------------------------------------------------------
     def listings(self, listing: Callable[[], str], kernels: Callable[[], str]) -> None:
         def show(text: Callable[[], str]) -> Callable[[], int]:
@@ -404,6 +477,7 @@ class Tree:
     def define(self) -> None:
         self.example_tests: dict[str, tuple[list[Any], list[str]]] = {}
         self.benchmarks: list[Any] = []
+        self.model_benchmarks: list[Any] = []
         supported = [e for e in self.examples.values()
                      if e.supports(self.config.board.name, self.config.board.arch)]
         if self.config.tool_error:
@@ -423,14 +497,16 @@ class Tree:
             self.example(example)
         self.runtime_tests()
         self.runner_program()
+        self.board_runner()
         all_checks, all_names = list(self.runtime_checks[0]), list(self.runtime_checks[1])
         for checks, names in self.example_tests.values():
             all_checks += checks
             all_names += names
         self.verdict_alias("test", all_checks, all_names,
                            "build and run every test for the target (runtime + examples)")
-        self.alias("benchmark", self.benchmarks,
-                   "build and run every benchmark program (prints MF-BENCH lines)")
+        self.alias("benchmark", self.benchmarks + self.model_benchmarks,
+                   "build and run every benchmark program (prints MF-BENCH lines); emulated "
+                   "boards also run benchmark_models")
         self.alias("all", self.everything, "build everything for the target (the default)")
         self.env.Default("all")
 
@@ -469,6 +545,25 @@ def check_memory(target: Any, source: Any, env: Any) -> int:
     for error in errors:
         print(f"error: {error}")
     return 1 if errors else 0
+
+
+def _blob_label(target: Any, source: Any, env: Any) -> str:
+    return f"DATA {Path(str(target[0])).name}"
+
+
+def generate_blob(target: Any, source: Any, env: Any) -> int:
+    """A data file (or a Value holding hex) as a 16-byte aligned C array."""
+    node = source[0]
+    if isinstance(node, File):
+        data = Path(node.get_abspath()).read_bytes()
+        label = node.get_path()
+    else:
+        data = bytes.fromhex(node.read())
+        label = "build data"
+    c_text, h_text = c_array(data, env["MF_BLOB_SYMBOL"], label)
+    Path(target[0].get_abspath()).write_text(c_text)
+    Path(target[1].get_abspath()).write_text(h_text)
+    return 0
 
 
 def generate_model(target: Any, source: Any, env: Any) -> int:

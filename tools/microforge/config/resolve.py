@@ -42,7 +42,10 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("OPTIMIZED_KERNEL_DIR", "kernel variant, TFLM spelling (cmsis_nn); same as a TAG"),
     Variable("TOOLCHAIN", "a file of targets/toolchains/ (host: gcc or clang)"),
     Variable("CC", "C compiler command; CC=clang selects the clang toolchain"),
-    Variable("MODEL", "a .tflite file that replaces the examples' model"),
+    Variable("MODEL", "a .tflite file that replaces the examples' model (and the model of the "
+             "board runner firmware, alias runner)"),
+    Variable("INPUTS", "boards: an inputs file for the runner firmware (written by "
+             "microforge run); default: one invoke on zero inputs"),
     Variable("V", "1: print full command lines", "0"),
     Variable("FAST", "1: cache implicit dependencies (faster no-op builds; a new header "
              "shadowing an old one on the include path is missed)", "0"),
@@ -101,6 +104,7 @@ class Config:
     name: str                           # gen/<name>
     notes: list[str] = field(default_factory=list)
     model_override: Path | None = None
+    runner_inputs: Path | None = None   # INPUTS=: built into the board runner firmware
     tool_error: str = ""                # set when an export-only board's compiler is missing
     verbose: bool = False
     fast: bool = False
@@ -333,6 +337,11 @@ def resolve(args: Mapping[str, str], root: Path, launch_dir: Path | None = None,
         model_override = (launch_dir / args["MODEL"]).resolve()
         if not model_override.is_file():
             raise ConfigError(f"MODEL={args['MODEL']}: no such file")
+    runner_inputs = None
+    if args.get("INPUTS"):
+        runner_inputs = (launch_dir / args["INPUTS"]).resolve()
+        if not runner_inputs.is_file():
+            raise ConfigError(f"INPUTS={args['INPUTS']}: no such file")
     cache_dir = None
     if args.get("CACHE"):
         cache_dir = (launch_dir / args["CACHE"]).resolve()
@@ -356,7 +365,8 @@ def resolve(args: Mapping[str, str], root: Path, launch_dir: Path | None = None,
         cpu=cpu["cpu"], fpu=cpu["fpu"], float_abi=cpu["float_abi"], abi=cpu["abi"],
         arch_name=arch_name, arch_data=cpu, build_type=build_type, toolchain=toolchain,
         variants=variants, board_tags=board_tags, tags=used_tags, name=dir_name, notes=notes,
-        model_override=model_override, verbose=_flag(args, "V"), fast=_flag(args, "FAST"),
+        model_override=model_override, runner_inputs=runner_inputs, verbose=_flag(args, "V"),
+        fast=_flag(args, "FAST"),
         cache_dir=cache_dir, ccache=_flag({"CCACHE": args.get("CCACHE", "1")}, "CCACHE"),
         timeout=timeout, tool_error=tool_error,
     )
