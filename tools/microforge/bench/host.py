@@ -72,11 +72,14 @@ def _callgrind(command: list[str]) -> int:
     return int(found[1])
 
 
-def count_instructions(model: Path, inputs: list[np.ndarray], arena_bytes: int) -> int:
-    """Instructions per invoke on the host: (11 invokes - 1 invoke) / 10, under callgrind."""
-    from microforge.runtime.build import build_run_model
+def count_instructions(model: Path, inputs: list[np.ndarray], arena_bytes: int,
+                       program: Path | None = None) -> int:
+    """Instructions per invoke on the host: (11 invokes - 1 invoke) / 10, under callgrind.
+    `program` is a run_model build (default: microforge.runtime.build.build_run_model())."""
+    if program is None:
+        from microforge.runtime.build import build_run_model
 
-    program = build_run_model()
+        program = build_run_model()
     with tempfile.TemporaryDirectory() as tmp:
         files = []
         for i, value in enumerate(inputs):
