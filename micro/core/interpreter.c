@@ -78,10 +78,6 @@ mf_status mf_interpreter_init(mf_interpreter *it, const mf_model *model,
   return MF_OK;
 }
 
-static const char *node_name(const mf_interpreter *it, uint32_t i) {
-  return it->nodes[i].reg != NULL ? it->nodes[i].reg->name : "";
-}
-
 static void free_nodes(mf_interpreter *it) {
   for (uint32_t i = 0; i < it->initialized; i++) {
     mf_kernel_ctx ctx = {it, &it->nodes[i], i};
@@ -144,12 +140,14 @@ static mf_status resolve(mf_interpreter *it) {
   return MF_OK;
 }
 
-/* A kernel call failed: keep the kernel's own text, else describe it. */
+/* A kernel call failed: keep the kernel's own text, else describe it. A
+ * kernel claiming a short arena that is not short fails as MF_ERR_KERNEL. */
 static mf_status node_failed(mf_interpreter *it, uint32_t i, mf_status status, const char *stage) {
-  (void)i, (void)stage, (void)node_name; /* unused when texts are stripped */
+  (void)i, (void)stage; /* unused when texts are stripped */
   if (it->error[0] == '\0')
-    mf_interp_fail(it, status, "node %u %s: %s failed (%s)", i, node_name(it, i), stage, mf_status_name(status));
-  return status;
+    mf_interp_fail(it, status, "node %u %s: %s failed (%s)", i, it->nodes[i].reg->name, stage,
+                   mf_status_name(status));
+  return status == MF_ERR_ARENA_TOO_SMALL ? MF_ERR_KERNEL : status;
 }
 
 static mf_status too_small(mf_interpreter *it, int at_least) {
@@ -160,27 +158,20 @@ static mf_status too_small(mf_interpreter *it, int at_least) {
                         it->needed_kind == MF_NEED_ESTIMATE ? " (estimate)" : "");
 }
 
-/* Runs `stage` (init or prepare) on every node. A kernel short of arena
+/* Runs init (prepare = 0) or prepare on every node. A kernel short of arena
  * does not stop the others: their allocations still count. */
 static mf_status run_stage(mf_interpreter *it, int prepare) {
   for (uint32_t i = 0; i < it->node_count; i++) {
     mf_node *node = &it->nodes[i];
     mf_status (*fn)(mf_kernel_ctx *) = prepare ? node->reg->prepare : node->reg->init;
     if (!prepare) it->initialized = i + 1u;
-    if (fn == NULL) continue;
     mf_kernel_ctx ctx = {it, node, i};
-    mf_status status = fn(&ctx);
+    mf_status status = fn != NULL ? fn(&ctx) : MF_OK;
     if (status == MF_OK) continue;
-    if (it->tail > it->usable) {
-      /* Short of arena: keep counting; a later failure may stem from it. */
-      it->error[0] = '\0';
-      if (status == MF_ERR_ARENA_TOO_SMALL) continue;
-      return too_small(it, 1);
-    }
-    if (status == MF_ERR_ARENA_TOO_SMALL)
-      return mf_interp_fail(it, MF_ERR_KERNEL, "node %u %s: arena too small but no allocation failed",
-                            i, node_name(it, i));
-    return node_failed(it, i, status, prepare ? "prepare" : "init");
+    if (it->tail <= it->usable) return node_failed(it, i, status, prepare ? "prepare" : "init");
+    /* Short of arena: keep counting; a later failure may stem from it. */
+    it->error[0] = '\0';
+    if (status != MF_ERR_ARENA_TOO_SMALL) return too_small(it, 1);
   }
   return MF_OK;
 }
@@ -282,20 +273,17 @@ mf_status mf_interpreter_tensor(const mf_interpreter *it, uint32_t index, mf_ten
   return MF_OK;
 }
 
-static mf_status graph_tensor(const mf_interpreter *it, int outputs, uint32_t i, mf_tensor_info *info) {
-  if (it == NULL || it->model == NULL) return MF_ERR_INVALID_ARG;
-  const mf_model *m = it->model;
-  uint32_t which = MF_VEC_INPUTS + (uint32_t)outputs;
-  if (i >= m->len[which]) return MF_ERR_INVALID_ARG;
-  return mf_interpreter_tensor(it, (uint32_t)mf_fb_i32_at(m, m->vec[which], i), info);
+static mf_status graph_tensor(const mf_interpreter *it, uint32_t which, uint32_t i, mf_tensor_info *info) {
+  if (it == NULL || it->model == NULL || i >= it->model->len[which]) return MF_ERR_INVALID_ARG;
+  return mf_interpreter_tensor(it, (uint32_t)mf_fb_i32_at(it->model, it->model->vec[which], i), info);
 }
 
 mf_status mf_interpreter_input(const mf_interpreter *it, uint32_t i, mf_tensor_info *info) {
-  return graph_tensor(it, 0, i, info);
+  return graph_tensor(it, MF_VEC_INPUTS, i, info);
 }
 
 mf_status mf_interpreter_output(const mf_interpreter *it, uint32_t i, mf_tensor_info *info) {
-  return graph_tensor(it, 1, i, info);
+  return graph_tensor(it, MF_VEC_OUTPUTS, i, info);
 }
 
 size_t mf_interpreter_arena_used(const mf_interpreter *it) {

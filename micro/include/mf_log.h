@@ -9,11 +9,12 @@
 extern "C" {
 #endif
 
-/* snprintf-like, freestanding. Supports %s %c %d %i %u %x %X %p %% and the
- * l/z length modifiers (no ll), a field width and '0'/'-' flags, a precision
- * for %s, and %f (fixed, precision up to 9, default 6). Always NUL-terminates
- * when size > 0. Returns the number of characters written (after
- * truncation), excluding the NUL. */
+/* snprintf-like, freestanding, kept small: %s %c %d %i %u %x %% with the
+ * l/z length modifiers (no ll), and %f (fixed, precision ".N" up to 9,
+ * default 6; float values below 2^32 print exactly, larger ones to the float
+ * precision, values beyond the float range as inf). No field
+ * widths or flags. Always NUL-terminates when size > 0. Returns the
+ * number of characters written (after truncation), excluding the NUL. */
 size_t mf_format(char *buf, size_t size, const char *fmt, ...);
 size_t mf_vformat(char *buf, size_t size, const char *fmt, va_list args);
 

@@ -164,7 +164,7 @@ MF_TEST(kernel_errors_name_the_node) {
   MF_EXPECT_REASON(mf_interpreter_error(&s.it), "node 0 MF_TEST: asked to fail in invoke");
   MF_EXPECT_STATUS(tm_open(&s, chain(&tg, 2, NULL, NULL, lie), model_buf(), MODEL_CAP, arena_buf(),
                            ARENA_CAP), MF_ERR_KERNEL);
-  MF_EXPECT_REASON(mf_interpreter_error(&s.it), "node 1 MF_TEST: arena too small but no allocation failed");
+  MF_EXPECT_REASON(mf_interpreter_error(&s.it), "node 1 MF_TEST: prepare failed (MF_ERR_ARENA_TOO_SMALL)");
 }
 
 MF_TEST(unsupported_ops_are_named) {
