@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -104,3 +105,21 @@ class NightlyRun:
     @property
     def summary(self) -> dict[str, Any]:
         return json.loads((self.run_dir / "summary.json").read_text())
+
+
+def emulators_under(folder: Path) -> list[int]:
+    """Running emulators whose log is inside ``folder`` (their output goes to the log)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if not (entry / "cmdline").read_bytes().startswith(b"qemu-system-"):
+                continue
+            log = os.readlink(entry / "fd" / "1")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z" and log.startswith(str(folder)):
+            found.append(int(entry.name))
+    return found

@@ -78,6 +78,9 @@ class QemuMachine:
     name: str = "qemu"
     kernel: Path | None = None
     max_runtime: float = 600.0
+    #: End QEMU when the thread that started it goes away (a killed runner leaves none behind);
+    #: only for code that stops its emulators in the thread that started them.
+    die_with_parent: bool = False
     serial_port: int = 0
     gdb_port: int = 0
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
@@ -130,6 +133,8 @@ class QemuMachine:
         self.serial_port = serial_sock.getsockname()[1]
         self.gdb_port = gdb_sock.getsockname()[1]
         cmd = self.command(serial_sock.fileno(), gdb_sock.fileno())
+        if self.die_with_parent and shutil.which("setpriv"):
+            cmd = ["setpriv", "--pdeathsig", "KILL", "--", *cmd]  # kept across exec
         self._stderr_path = self.workdir / f"{self.name}.qemu.log"
         try:
             with open(self._stderr_path, "wb") as stderr:

@@ -317,6 +317,7 @@ def open_emulated_dut(
     flash_overrides: Mapping[str, Any] | None = None,
     max_runtime: float = 600.0,
     log_path: Path | None = None,
+    die_with_parent: bool = False,
 ) -> Dut:
     """Start an emulated board (halted, console on a loopback socket) and open its DUT.
 
@@ -330,7 +331,8 @@ def open_emulated_dut(
         raise ConfigError(f"{board_name}: not an emulated board (no [emulator] table)")
     spec = EmulatorSpec.from_board_data(emulator, str(board.get("arch", "arm")))
     flash_table = dict(board.get("flash") or {"method": "qemu"})
-    machine = QemuMachine(spec, workdir, name=unit, max_runtime=max_runtime).start()
+    machine = QemuMachine(spec, workdir, name=unit, max_runtime=max_runtime,
+                          die_with_parent=die_with_parent).start()
     try:
         running = {"probe": machine.probe_id}
         if flash_table.get("method", "qemu") == "qemu":

@@ -367,6 +367,7 @@ def open_unit(
     log_path: Path | None = None,
     lock_timeout: float = 60.0,
     data: Mapping[str, Any] | None = None,
+    die_with_parent: bool = False,
 ) -> Dut:
     """An open DUT on ``unit``: a fresh emulator, or the wired board with its devices locked
     (a second run on the same probe, port or drive waits ``lock_timeout`` and then fails)."""
@@ -376,7 +377,8 @@ def open_unit(
     overrides = {**unit.flash, **(flash_overrides or {})}
     if unit.emulated:
         return open_emulated_dut(data, workdir, name=unit.name, flash_overrides=overrides,
-                                 max_runtime=max_runtime, log_path=log_path)  # fmt: skip
+                                 max_runtime=max_runtime, log_path=log_path,
+                                 die_with_parent=die_with_parent)  # fmt: skip
     method = unit.method or str((data.get("flash") or {}).get("method", ""))
     if method == "qemu":
         # An emulator run elsewhere: its gdbstub is the probe.

@@ -236,7 +236,7 @@ def _log_dir(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
 
 def _open(unit: FarmUnit, farm: Farm, folder: Path, builder: Builder, name: str) -> BoardDut:
     dut = open_unit(unit, folder, lock_dir=farm.lock_dir, log_path=folder / f"{name}.console.log",
-                    max_runtime=BUILD_TIMEOUT)  # fmt: skip
+                    max_runtime=BUILD_TIMEOUT, die_with_parent=True)  # fmt: skip
     return BoardDut(dut, unit, builder)
 
 

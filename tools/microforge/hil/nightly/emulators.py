@@ -76,13 +76,35 @@ class EmulatorRecords:
                 return True
         return False
 
-    def reap(self, timeout: float = 3.0) -> list[dict[str, Any]]:
-        """Stop every recorded emulator still running; returns their records."""
+    def reap(self, logs: Path | None = None, timeout: float = 3.0) -> list[dict[str, Any]]:
+        """Stop every recorded emulator still running, and every process writing its output
+        into ``logs`` (an emulator started just before its runner died, not yet recorded);
+        returns what was stopped."""
         stopped = self.live()
         for record in stopped:
             _kill(int(record["pid"]), timeout)
             self.remove(int(record["pid"]))
+        if logs is not None:
+            for pid in writing_into(logs):
+                _kill(pid, timeout)
+                stopped.append({"pid": pid, "job": "unrecorded"})
         return stopped
+
+
+def writing_into(folder: Path) -> list[int]:
+    """Processes of this user whose standard output is a file inside ``folder``."""
+    inside = str(Path(folder).resolve()) + os.sep
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            target = os.readlink(entry / "fd" / "1")
+        except OSError:
+            continue
+        if target.startswith(inside) and not _is_zombie(int(entry.name)):
+            found.append(int(entry.name))
+    return found
 
 
 def _kill(pid: int, timeout: float) -> None:

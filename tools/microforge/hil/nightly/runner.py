@@ -230,7 +230,7 @@ class Nightly:
     # -- the run --------------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
         started = time.monotonic()
-        stale = self.emulators.reap()
+        stale = self.emulators.reap(self.run_dir / "logs")
         if stale:
             self.notes.append(f"stopped {len(stale)} emulator(s) left by an earlier runner: "
                               + ", ".join(f"pid {r['pid']} ({r.get('job')})" for r in stale))
@@ -446,7 +446,8 @@ class Nightly:
             dut = open_unit(unit, folder, lock_dir=self.plan.farm.lock_dir,
                             flash_overrides={"timeout": flash_timeout},
                             max_runtime=job.timeout + STUCK_GRACE / 2, log_path=log,
-                            lock_timeout=min(60.0, job.timeout))  # fmt: skip
+                            lock_timeout=min(60.0, job.timeout),
+                            die_with_parent=True)  # fmt: skip
         except (DeviceError, OSError) as err:
             return self._record(job, unit.name, attempt, Outcome.FLASH_ERROR.value,
                                 f"could not open {unit.name}: {err}", log=log,
