@@ -99,11 +99,7 @@ def test_a_run_that_outlives_its_time_is_stopped(m4):
 
 def test_without_inputs_the_firmware_runs_zeros_once(m4, tmp_path):
     """`scons TARGET=<board> MODEL=... runner` without INPUTS: one invoke on zero inputs."""
-    from microforge.build import api
-
-    api.scons(["TARGET=qemu_cortex_m4", f"MODEL={model_path('hello_world_int8')}", "runner"],
-              m4.root, jobs=2)
-    result = firmware.run(m4, m4.gen_dir / "bin" / "run_model.elf")
+    result = firmware.run(m4, firmware.build(m4, model_path("hello_world_int8"), None))
     (only,) = result.sets
     assert only.invokes == 1
     (_, _, out), = [g for g in goldens("hello_world_int8") if g[0] == "zeros"]

@@ -211,9 +211,10 @@ def _lock(path: Path, timeout: float) -> object:
             time.sleep(0.2)
 
 
-def scons_args(config: Config, model: Path, inputs: Path) -> list[str]:
-    args = [f"TARGET={config.board.name}", f"BUILD_TYPE={config.build_type}",
-            f"MODEL={model}", f"INPUTS={inputs}"]
+def scons_args(config: Config, model: Path, inputs: Path | None) -> list[str]:
+    args = [f"TARGET={config.board.name}", f"BUILD_TYPE={config.build_type}", f"MODEL={model}"]
+    if inputs is not None:
+        args.append(f"INPUTS={inputs}")
     if PROFILE_TAG in config.tags:
         args.append(f"TAGS={PROFILE_TAG}")
     return [*args, "runner"]
@@ -227,21 +228,23 @@ def _build_failure(output: str) -> FirmwareError:
     return FirmwareError(f"building the runner firmware failed:\n{tail}")
 
 
-def build(config: Config, model: Path, inputs: bytes, timeout: float = BUILD_TIMEOUT_S,
+def build(config: Config, model: Path, inputs: bytes | None, timeout: float = BUILD_TIMEOUT_S,
           log: bool = False) -> Path:
-    """Builds the runner firmware for `model` and the inputs file `inputs`; returns a private
-    copy of the ELF (in cache_dir(), named by its content)."""
+    """Builds the runner firmware for `model` and the inputs file `inputs` (None: no INPUTS=,
+    one invoke on zero inputs); returns a private copy of the ELF (in cache_dir(), named by
+    its content)."""
     model = Path(model).resolve()
     if not model.is_file():
         raise FirmwareError(f"{model}: no such file")
     store = cache_dir() / config.name
     store.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256(inputs).hexdigest()[:20]
-    inputs_file = store / f"inputs-{digest}.bin"
-    if not inputs_file.is_file():
-        part = store / f".{inputs_file.name}.{os.getpid()}"
-        part.write_bytes(inputs)
-        os.replace(part, inputs_file)
+    inputs_file = None
+    if inputs is not None:
+        inputs_file = store / f"inputs-{hashlib.sha256(inputs).hexdigest()[:20]}.bin"
+        if not inputs_file.is_file():
+            part = store / f".{inputs_file.name}.{os.getpid()}"
+            part.write_bytes(inputs)
+            os.replace(part, inputs_file)
     command = scons_args(config, model, inputs_file)
     elf = config.gen_dir / "bin" / RUNNER_ELF
     # One runner build per configuration at a time, until its ELF is copied away.
