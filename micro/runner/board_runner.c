@@ -159,6 +159,10 @@ static void print_output(mf_runner *r, uint32_t set, uint32_t i) {
 
 static mf_status zero_inputs(mf_runner *r) {
   for (uint32_t i = 0; i < mf_runner_input_count(r); i++) {
+    if (i < r->cached_inputs) {
+      if (r->input_bytes[i] > 0u) memset(r->input_data[i], 0, r->input_bytes[i]);
+      continue;
+    }
     mf_tensor_info info;
     mf_status status = mf_runner_input_info(r, i, &info);
     if (status != MF_OK) return status;
