@@ -70,6 +70,11 @@ def test_full_emulated_nightly_passes(full_nightly) -> None:
         assert rows[f"hello_world_bench@{board}"]["metrics"]["hello_world.per_inference"] > 0
         size = rows[f"hello_world@{board}"]["size"]
         assert size["flash"] > 10_000 and size["ram"] > 0
+        # Every shared model's runner firmware: instructions per inference, arena bytes.
+        person = rows[f"bench_person_detect@{board}"]
+        assert person["metrics"]["set0.per_inference"] > 1_000_000
+        assert person["metrics"]["set0.arena_used"] > 10_000
+        assert person["size"]["flash"] > 300_000  # the model is in flash
     # Results were written as jobs ended: one final line per job, each with its log.
     records = read_jsonl(full_nightly.run_dir / "results.jsonl")
     finals = [r for r in records if r["final"]]

@@ -116,6 +116,11 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
             continue
 
 
+def _target(root: Path, bin_dir: Path, program: str) -> str:
+    elf = bin_dir / f"{program}.elf"
+    return str(elf.relative_to(root)) if elf.is_relative_to(root) else str(elf)
+
+
 def build_board(
     root: Path,
     board: str,
@@ -143,7 +148,10 @@ def build_board(
             shown[0] = quarter
             say(f"build {board}: step {step}/{total}")
 
-    arguments = [f"-j{jobs}", "-k", f"TARGET={board}", f"BUILD_TYPE={build_type}", *programs]
+    # Each program by its ELF: some (the model runner firmware) have no alias of their own.
+    targets = {program: _target(root, bin_dir, program) for program in programs}
+    arguments = [f"-j{jobs}", "-k", f"TARGET={board}", f"BUILD_TYPE={build_type}",
+                 *targets.values()]  # fmt: skip
     say(f"build {board}: {len(programs)} programs ({config_name})")
     status, tail = run_scons(root, arguments, log, timeout, on_step)
     result = BuildResult(board, status == 0, 0.0, log, config_name, bin_dir)
@@ -155,13 +163,15 @@ def build_board(
         for program in programs:
             left = max(30.0, min(PER_PROGRAM_TIMEOUT, timeout - (time.monotonic() - started)))
             one, _ = run_scons(root, [f"-j{jobs}", f"TARGET={board}",
-                                      f"BUILD_TYPE={build_type}", program], log, left)  # fmt: skip
+                                      f"BUILD_TYPE={build_type}", targets[program]], log,
+                               left)  # fmt: skip
             if one != 0:
                 result.failed_programs.append(program)
         lines = [ln for ln in tail.splitlines() if ln.strip()]
+        last = lines[-1][:240] if lines else ""
         result.message = (f"scons failed (status {status}); broken: "
                           f"{', '.join(result.failed_programs) or 'none of the programs'}; "
-                          f"{lines[-1] if lines else ''}").strip("; ")  # fmt: skip
+                          f"{last}").strip("; ")  # fmt: skip
     missing = [p for p in programs if p not in result.failed_programs and result.image(p) is None]
     if missing:
         result.failed_programs += missing

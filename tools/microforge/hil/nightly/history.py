@@ -4,6 +4,7 @@ and what changed since the previous night."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ PLOTTED_METRICS = {
     "per_inference": "ticks per inference",
     "arena_used": "arena bytes",
 }
+#: Runner firmware of one model (the build's bench_<model> programs).
+MODEL_PREFIX = "bench_"
 #: Keep this many nights in the plots.
 PLOT_NIGHTS = 30
 _KEEP = ("job", "program", "example", "kind", "board", "unit", "outcome", "metrics", "size",
@@ -116,6 +119,15 @@ def changes(previous: dict[str, Any] | None, current: dict[str, Any],
     return found
 
 
+def figure_name(row: dict[str, Any], bench: str) -> str:
+    """What a bench line measures: its name, or the model of a runner firmware (its data sets
+    are named set0, set1, ...)."""
+    if row["program"].startswith(MODEL_PREFIX) and re.fullmatch(r"set\d+", bench):
+        model = row["program"][len(MODEL_PREFIX):]
+        return model if bench == "set0" else f"{model} {bench}"
+    return bench
+
+
 @dataclass
 class Series:
     """One plot: a figure of one program (or model) across nights, a line per board."""
@@ -154,12 +166,17 @@ def plot_series(nights: list[dict[str, Any]]) -> tuple[list[str], list[Series]]:
                 unit = PLOTTED_METRICS[name]
                 if name == "per_inference":
                     unit = f"{units.get(row['board'], 'ticks')} per inference"
-                add(f"{bench}: {PLOTTED_METRICS[name]}", name, unit, row, f"metric {key}",
-                    (index, float(value), night["run_id"]))  # fmt: skip
+                add(f"{figure_name(row, bench)}: {PLOTTED_METRICS[name]}", name, unit, row,
+                    f"metric {key}", (index, float(value), night["run_id"]))  # fmt: skip
+            sizes = row.get("size") or {}
             if row.get("kind") == "example":
-                for region, used in sorted((row.get("size") or {}).items()):
+                for region, used in sorted(sizes.items()):
                     add(f"{row['example']}: {region} bytes", f"size {region}", "bytes", row,
                         f"size {region}", (index, float(used), night["run_id"]))  # fmt: skip
+            elif row["program"].startswith(MODEL_PREFIX) and "flash" in sizes:
+                add(f"{row['program'][len(MODEL_PREFIX):]}: flash bytes (runner firmware)",
+                    "size flash", "bytes", row, "size flash",
+                    (index, float(sizes["flash"]), night["run_id"]))  # fmt: skip
     order = {"per_inference": 0, "arena_used": 2}
     ordered = sorted(plots.items(), key=lambda item: (order.get(item[0][1], 1), item[0][0]))
     return labels, [series for _, series in ordered]

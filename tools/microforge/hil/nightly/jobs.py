@@ -18,6 +18,8 @@ from ..farm import FarmError, board_data
 KINDS = ("example", "test", "benchmark")
 RUNTIME_EXAMPLE = "runtime"  # the row group of micro/tests/*.c
 RUNTIME_TEST_TIMEOUT = 120
+MODELS_EXAMPLE = "models"  # the row group of the shared models' runner firmware (bench_<model>)
+MODEL_BENCH_TIMEOUT = 120
 
 
 class JobError(FarmError):
@@ -87,7 +89,21 @@ def tree_programs(root: Path) -> list[tuple[Program, Any]]:
         for source in sorted(runtime_tests.glob("*.c")):
             programs.append((Program(source.stem, RUNTIME_EXAMPLE, "test",
                                      float(RUNTIME_TEST_TIMEOUT)), None))  # fmt: skip
+    for model in model_benchmarks(root)[0]:
+        programs.append((Program(f"bench_{model.stem}", MODELS_EXAMPLE, "benchmark",
+                                 float(MODEL_BENCH_TIMEOUT)), None))  # fmt: skip
     return programs
+
+
+def model_benchmarks(root: Path) -> tuple[list[Path], str]:
+    """The shared models the build makes runner firmware for (bench_<model>, emulated boards
+    only), or why there are none."""
+    if not (root / "micro" / "runner" / "board_runner.c").is_file():
+        return [], "this tree has no board runner"
+    from microforge.bench.models import shared_models
+
+    found = shared_models(root)
+    return found.models, found.error
 
 
 def plan_tree(
@@ -118,6 +134,8 @@ def plan_tree(
                 continue
             if example is not None and not example.supports(board, str(data.get("arch"))):
                 continue
+            if program.example == MODELS_EXAMPLE and not data.get("emulator"):
+                continue  # the build makes model runner firmware for emulated boards only
             jobs.append(Job(program, board, _bounded(program.timeout, job_timeout)))
     return sorted(jobs, key=lambda j: j.id)
 

@@ -88,7 +88,7 @@ def svg_chart(series: Series, labels: Sequence[str], colors: dict[str, str],
               flagged: dict[str, Change]) -> str:  # fmt: skip
     """A line chart: nights on x, one line per board; flagged last points ringed."""
     width, height = 480, 240
-    left, right, top, bottom = 64, 12, 28, 58
+    left, right, top, bottom = 64, 12, 36, 58
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for points in series.lines.values() for _, v, _ in points]
     ticks = nice_ticks(min(values), max(values))
@@ -106,9 +106,8 @@ def svg_chart(series: Series, labels: Sequence[str], colors: dict[str, str],
         f'<svg xmlns="http://www.w3.org/2000/svg" class="plot" width="{width}" height="{height}"'
         f' viewBox="0 0 {width} {height}" role="img" aria-label="{_e(series.title)}">',
         f"<title>{_e(series.title)} ({_e(series.unit)})</title>",
-        f'<text x="{left}" y="16" font-size="13" font-weight="bold">{_e(series.title)}</text>',
-        f'<text x="{width - right}" y="16" font-size="11" text-anchor="end" fill="#555">'
-        f"{_e(series.unit)}</text>",
+        f'<text x="8" y="14" font-size="13" font-weight="bold">{_e(series.title)}</text>',
+        f'<text x="8" y="28" font-size="10" fill="#555">{_e(series.unit)}</text>',
     ]
     for tick in ticks:
         y = y_of(tick)
@@ -285,7 +284,7 @@ def render(summary: dict[str, Any], run_dir: Path, nights: list[dict[str, Any]],
             change = by_source.get(source)
             if change is not None:
                 flagged[board] = change
-        caption = f"{len(labels)} nights" + (
+        caption = f"{len(labels)} night{'s' if len(labels) != 1 else ''}" + (
             f"; changed since the previous night: {', '.join(sorted(flagged))}" if flagged
             else "")  # fmt: skip
         figures.append(f"<figure>{svg_chart(series, labels, colors, flagged)}"

@@ -133,14 +133,14 @@ def load_run(run_dir: Path) -> RunPlan:
 
 def bench_metrics(benches: list[dict[str, Any]]) -> dict[str, float]:
     """Numeric MF-BENCH values as ``<bench>.<key>``, plus ``<bench>.per_inference``
-    (ticks / repeats) where a bench gives both."""
+    (ticks / repeats, or ticks / invokes) where a bench gives both."""
     metrics: dict[str, float] = {}
     for bench in benches:
         values = bench.get("values", {})
         for key, value in values.items():
             if isinstance(value, int | float) and not isinstance(value, bool):
                 metrics[f"{bench['name']}.{key}"] = value
-        ticks, repeats = values.get("ticks"), values.get("repeats")
+        ticks, repeats = values.get("ticks"), values.get("repeats", values.get("invokes"))
         if isinstance(ticks, int | float) and isinstance(repeats, int | float) and repeats > 0:
             metrics[f"{bench['name']}.per_inference"] = round(ticks / repeats, 3)
     return metrics
