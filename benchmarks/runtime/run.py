@@ -11,7 +11,8 @@ Counted, never timed:
   M4 arena B         arena bytes the runtime used on the M4 (32-bit)
   code size          .text (code + read-only data) for Cortex-M4 with -Os (BUILD_TYPE=release
                      TAGS=size): the runtime core (micro/core without the all-ops table), each
-                     kernel, and the hello_world firmware without its model
+                     kernel, and the hello_world firmware without its model (and what
+                     its linked text is made of, from the linker map)
 Ratios are ours / TFLM's (below 1 is better). Prints a table and writes
 gen/benchmarks/runtime.json.
 """
@@ -114,6 +115,8 @@ def size_table(data: dict[str, Any]) -> str:
     lines.append(f"  hello_world firmware    {fw:>7,} B   TFLM {TFLM_HELLO_WORLD_TEXT:,} B   "
                  f"ratio {fw / TFLM_HELLO_WORLD_TEXT:.3f}   goal < {FIRMWARE_GOAL:,} B   "
                  f"(text {data['firmware_text']:,} - model {data['firmware_model_bytes']:,})")
+    linked = data["firmware_parts"]
+    lines.append("    linked text by part: " + ", ".join(f"{k} {v:,}" for k, v in linked.items()))
     lines.append(f"  kernels .text           {data['kernels_text']:>7,} B in all:")
     for name, text in sorted(data["kernels"].items(), key=lambda kv: -kv[1]):
         lines.append(f"    {name:<22} {text:>7,}")

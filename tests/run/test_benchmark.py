@@ -55,3 +55,17 @@ def test_object_text_is_what_size_calls_text(repo_root):
                              timeout=60, check=True).stdout.splitlines()[1:]
     for obj, line in zip(objects, listing, strict=True):
         assert sizes.object_text(obj) == int(line.split()[0]), line
+
+
+def test_firmware_parts_add_up_to_its_text(repo_root):
+    """The linker-map breakdown of a linked firmware accounts for every byte of its text."""
+    api.scons(["TARGET=qemu_cortex_m4", "hello_world"], repo_root, jobs=2)
+    config = api.config_for(repo_root, TARGET="qemu_cortex_m4")
+    core = {p.stem for p in (repo_root / "micro" / "core").glob("*.c")}
+    kernels = {p.stem for p in (repo_root / "micro" / "kernels").glob("*.c")}
+    text, model, parts = sizes.firmware_breakdown(config.gen_dir / "bin" / "hello_world.elf",
+                                                  core, kernels)
+    assert sum(parts.values()) == text
+    assert parts["model"] >= model == (repo_root / "examples" / "hello_world" /
+                                       "hello_world.tflite").stat().st_size
+    assert parts["core"] > 1000 and parts["kernels"] > 1000 and parts["board"] > 100
