@@ -92,8 +92,9 @@ int32_t mf_model_op_code(const mf_model *m, uint32_t opcode, uint32_t *version,
 /* Tensor `i` as the interpreter keeps it: dims and dtype from the model,
  * constant data, flags (constant, variable, graph input and output). */
 void mf_model_tensor_load(const mf_model *m, uint32_t i, mf_tensor *tensor);
-/* Quantization of tensor `i` (verified at map time). */
-void mf_model_tensor_quant(const mf_model *m, uint32_t i, mf_quant *quant);
+/* Quantization of tensor `i` (verified at map time); 0 when the scale and
+ * zero point counts differ (then it reads as not quantized). */
+int mf_model_tensor_quant(const mf_model *m, uint32_t i, mf_quant *quant);
 /* Name of tensor `i`, "" when absent. */
 const char *mf_model_tensor_name(const mf_model *m, uint32_t i);
 

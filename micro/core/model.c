@@ -94,20 +94,18 @@ static int in_vector(const mf_model *m, uint32_t which, int32_t value) {
 
 const uint8_t *mf_model_buffer(const mf_model *m, uint32_t buffer, uint32_t *size) {
   uint32_t t = buffer < m->len[MF_VEC_BUFFERS] ? mf_fb_table_at(m, m->vec[MF_VEC_BUFFERS], buffer) : 0u;
-  uint32_t at = mf_fb_field(m, t, MF_F_BUFFER_OFFSET, 8), len;
-  uint64_t offset = 0, bytes = 0;
-  const uint8_t *data;
-  if (at > BAD) memcpy(&offset, m->data + at, 8);
-  if (offset > 1u) { /* offset/size form: the data follows the flatbuffer */
+  uint32_t at = mf_fb_field(m, t, MF_F_BUFFER_OFFSET, 8), offset = 0, high = 0, len;
+  if (at > BAD) offset = rd32(m, at), high = rd32(m, at + 4u);
+  if (offset > 1u || high != 0u) { /* offset/size form: the data follows the flatbuffer */
     at = mf_fb_field(m, t, MF_F_BUFFER_SIZE, 8);
-    if (at > BAD) memcpy(&bytes, m->data + at, 8);
-    len = offset > m->size || bytes > m->size - offset ? UINT32_MAX : (uint32_t)bytes;
-    data = m->data + (uint32_t)offset;
+    len = at > BAD ? rd32(m, at) : 0u;
+    if (at > BAD) high |= rd32(m, at + 4u); /* both are 64-bit: their high words must be 0 */
+    if (high != 0u || offset > m->size || len > m->size - offset) len = UINT32_MAX, offset = 0;
   } else {
-    data = m->data + 4u + mf_fb_vector(m, t, MF_F_BUFFER_DATA, 1, &len);
+    offset = 4u + mf_fb_vector(m, t, MF_F_BUFFER_DATA, 1, &len);
   }
   *size = len;
-  return len != 0u && len != UINT32_MAX ? data : NULL;
+  return len != 0u && len != UINT32_MAX ? m->data + offset : NULL;
 }
 
 int32_t mf_model_op_code(const mf_model *m, uint32_t opcode, uint32_t *version,
@@ -140,21 +138,22 @@ static uint32_t tensor_flags(const mf_model *m, int32_t i) {
   return tensor.flags;
 }
 
-void mf_model_tensor_quant(const mf_model *m, uint32_t i, mf_quant *quant) {
+int mf_model_tensor_quant(const mf_model *m, uint32_t i, mf_quant *quant) {
   memset(quant, 0, sizeof *quant);
   uint32_t t = mf_model_tensor(m, i), q = mf_fb_ref(m, t, MF_F_TENSOR_QUANT);
   uint32_t scales, zero_points, ndims;
   uint32_t sv = mf_fb_vector(m, q, MF_F_QUANT_SCALE, 4, &scales);
   uint32_t zv = mf_fb_vector(m, q, MF_F_QUANT_ZERO_POINT, 8, &zero_points);
-  if (scales == 0u || scales != zero_points) return;
+  if (scales == 0u || scales != zero_points) return scales == zero_points;
   quant->channels = scales;
   quant->scales = (const float *)(const void *)(m->data + sv + 4u);
   quant->zero_points = m->data + zv + 4u;
   memcpy(&quant->scale, quant->scales, sizeof quant->scale);
   quant->zero_point = mf_quant_zero_point(quant, 0);
-  uint32_t axis = mf_fb_u32(m, q, MF_F_QUANT_DIMENSION, 0);
+  /* Converters copy the filter's axis into 1-D biases: that reads as axis 0. */
   mf_fb_vector(m, t, MF_F_TENSOR_SHAPE, 4, &ndims);
-  quant->axis = scales > 1u && axis < ndims ? (int32_t)axis : 0;
+  if (scales > 1u && ndims != 1u) quant->axis = (int32_t)mf_fb_u32(m, q, MF_F_QUANT_DIMENSION, 0);
+  return 1;
 }
 
 const char *mf_model_tensor_name(const mf_model *m, uint32_t i) {
@@ -294,14 +293,11 @@ static mf_status check_tensor(mf_model *m, uint32_t t, uint32_t i) {
     return fail(m, "tensor %u: buffer %u holds %u bytes, shape needs %u", i, buffer, size, bytes);
   if (((uintptr_t)data & ((elem > 8u ? 8u : elem) - 1u)) != 0u)
     return fail(m, "tensor %u: data misaligned for %s", i, mf_dtype_name((mf_dtype)dtype));
-  uint32_t q = mf_fb_ref(m, t, MF_F_TENSOR_QUANT), scales, zero_points;
-  mf_fb_vector(m, q, MF_F_QUANT_SCALE, 4, &scales);
-  mf_fb_vector(m, q, MF_F_QUANT_ZERO_POINT, 8, &zero_points);
-  if (scales != zero_points) return fail(m, "tensor %u: %u scales but %u zero points", i, scales, zero_points);
-  /* Converters copy the filter's axis into 1-D biases: that reads as axis 0. */
-  uint32_t axis = ndims == 1u ? 0u : mf_fb_u32(m, q, MF_F_QUANT_DIMENSION, 0);
-  if (scales > 1u && (axis >= ndims || (uint32_t)dims[axis] != scales))
-    return fail(m, "tensor %u: %u scales do not match dim %u", i, scales, axis);
+  mf_quant q;
+  if (!mf_model_tensor_quant(m, i, &q)) return fail(m, "tensor %u: scale and zero point counts differ", i);
+  uint32_t axis = (uint32_t)q.axis;
+  if (q.channels > 1u && (axis >= ndims || (uint32_t)dims[axis] != q.channels))
+    return fail(m, "tensor %u: %u scales do not match dim %u", i, q.channels, axis);
   return MF_OK;
 }
 
