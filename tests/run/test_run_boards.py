@@ -104,3 +104,13 @@ def test_without_inputs_the_firmware_runs_zeros_once(m4, tmp_path):
     assert only.invokes == 1
     (_, _, out), = [g for g in goldens("hello_world_int8") if g[0] == "zeros"]
     assert only.outputs == [np.load(out).tobytes()]
+
+
+def test_bad_model_files_fail_before_any_build(tmp_path):
+    junk = tmp_path / "junk.tflite"
+    junk.write_bytes(b"\x10\x00\x00\x00TFL3" + b"\xff" * 40)
+    proc = run_cli(junk, "--board", "qemu_riscv32", cwd=tmp_path)
+    assert proc.returncode == 1 and "is not a valid .tflite model" in proc.stderr
+    assert "building" not in proc.stderr
+    proc = run_cli(tmp_path / "missing.tflite", "--board", "qemu_riscv32", cwd=tmp_path)
+    assert proc.returncode == 2 and "cannot read the model" in proc.stderr
