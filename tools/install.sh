@@ -69,4 +69,4 @@ for tool in arm-none-eabi-gcc riscv64-unknown-elf-gcc qemu-system-arm qemu-syste
     fi
 done
 "$PIP_PYTHON" -m SCons --version >/dev/null
-echo "microforge is installed. Next: . $VENV/bin/activate && scons run_hello_world"
+echo "microforge is installed. Next: . $VENV/bin/activate && scons TARGET=qemu_cortex_m4 run_hello_world"

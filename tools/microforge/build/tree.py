@@ -308,17 +308,15 @@ class Tree:
         config = self.config
         for kind in config.board.exports:
             def export(kind: str = kind) -> int:
-                from microforge.export import ExportError, from_config, output_dir, write_project
+                from microforge.export import ExportError
+                from microforge.export.api import export as export_project
 
-                out = output_dir(self.gen, example.name, kind)
                 try:
-                    report = write_project(from_config(config, example.name), kind, out)
+                    result = export_project(config, example.name, kind, config.export_options)
                 except (ExportError, ConfigError) as exc:
                     self.output.message(f"error: {exc}")
                     return 1
-                self.output.message(f"{self.rel(out)}: {len(report.written)} written, "
-                                    f"{len(report.unchanged)} unchanged, "
-                                    f"{len(report.removed)} removed")
+                self.output.message(result.summary())
                 return 0
 
             self.alias(f"generate_{example.name}_{kind}_project", [],

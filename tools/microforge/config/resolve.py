@@ -52,6 +52,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("CACHE", "folder of a shared build cache (objects reused across trees)"),
     Variable("CCACHE", "0: do not compile through ccache even when it is installed", "1"),
     Variable("TIMEOUT", "seconds a run_/test_/benchmark program may take (default: per program)"),
+    Variable("EXPORT_OPTIONS", "options of generate_<ex>_<kind>_project, space-separated "
+             "NAME=VALUE (e.g. idf_target=esp32s3)"),
 )
 VARIABLE_NAMES = tuple(v.name for v in VARIABLES)
 
@@ -111,6 +113,7 @@ class Config:
     cache_dir: Path | None = None
     ccache: bool = True
     timeout: int | None = None
+    export_options: dict[str, str] = field(default_factory=dict)
 
     @property
     def gen_dir(self) -> Path:
@@ -350,6 +353,12 @@ def resolve(args: Mapping[str, str], root: Path, launch_dir: Path | None = None,
         if not args["TIMEOUT"].isdigit() or int(args["TIMEOUT"]) == 0:
             raise ConfigError(f"TIMEOUT={args['TIMEOUT']}: expected a whole number of seconds")
         timeout = int(args["TIMEOUT"])
+    export_options = {}
+    for word in args.get("EXPORT_OPTIONS", "").split():
+        name, eq, value = word.partition("=")
+        if not eq or not name:
+            raise ConfigError(f"EXPORT_OPTIONS: {word!r} must be NAME=VALUE")
+        export_options[name] = value
 
     parts = [board.name]
     if arch_name:
@@ -368,5 +377,5 @@ def resolve(args: Mapping[str, str], root: Path, launch_dir: Path | None = None,
         model_override=model_override, runner_inputs=runner_inputs, verbose=_flag(args, "V"),
         fast=_flag(args, "FAST"),
         cache_dir=cache_dir, ccache=_flag({"CCACHE": args.get("CCACHE", "1")}, "CCACHE"),
-        timeout=timeout, tool_error=tool_error,
+        timeout=timeout, tool_error=tool_error, export_options=export_options,
     )
