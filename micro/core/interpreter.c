@@ -13,14 +13,6 @@
 #include "mf_ops.h"
 #include "mf_platform.h"
 
-mf_status(mf_interp_fail)(mf_interpreter *it, mf_status status, const char *fmt, ...) {
-  va_list args;
-  va_start(args, fmt);
-  mf_vformat(it->error, sizeof it->error, fmt != NULL ? fmt : mf_status_name(status), args);
-  va_end(args);
-  return status;
-}
-
 const char *mf_op_name(int32_t builtin_code) {
 #ifdef MF_OP_NAMES
   switch (builtin_code) {
@@ -59,9 +51,9 @@ mf_status mf_interpreter_init(mf_interpreter *it, const mf_model *model,
   if (it == NULL) return MF_ERR_INVALID_ARG;
   memset(it, 0, sizeof *it);
   if (model == NULL || model->data == NULL)
-    return mf_interp_fail(it, MF_ERR_INVALID_ARG, "model is not mapped");
-  if (resolver == NULL) return mf_interp_fail(it, MF_ERR_INVALID_ARG, "resolver is NULL");
-  if (arena == NULL && arena_size > 0u) return mf_interp_fail(it, MF_ERR_INVALID_ARG, "arena is NULL");
+    return mf_interp_fail(it, E_NOT_MAPPED);
+  if (resolver == NULL) return mf_interp_fail(it, E_NO_RESOLVER);
+  if (arena == NULL && arena_size > 0u) return mf_interp_fail(it, E_NO_ARENA);
   it->model = model;
   it->resolver = resolver;
   it->arena = (uint8_t *)arena;
@@ -129,11 +121,11 @@ static mf_status resolve(mf_interpreter *it) {
     const mf_op_registration *reg = mf_resolver_find(it->resolver, code, custom);
     if (reg == NULL) {
       const char *name = code == MF_CUSTOM_OP ? custom : mf_op_name(code);
-      if (name == NULL) return mf_interp_fail(it, MF_ERR_OP_UNSUPPORTED, "node %u: op #%d is not registered", i, code);
-      return mf_interp_fail(it, MF_ERR_OP_UNSUPPORTED, "node %u: op %s is not registered", i, name);
+      if (name == NULL) return mf_interp_fail(it, E_OP_NUMBER, i, code);
+      return mf_interp_fail(it, E_OP_NAME, i, name);
     }
     if (version > reg->max_version)
-      return mf_interp_fail(it, MF_ERR_OP_UNSUPPORTED, "node %u: op %s version %u is not supported (max %u)",
+      return mf_interp_fail(it, E_OP_VERSION,
                             i, reg->name, version, reg->max_version);
     node->reg = reg;
   }
@@ -145,7 +137,7 @@ static mf_status resolve(mf_interpreter *it) {
 static mf_status node_failed(mf_interpreter *it, uint32_t i, mf_status status, const char *stage) {
   (void)i, (void)stage; /* unused when texts are stripped */
   if (it->error[0] == '\0')
-    mf_interp_fail(it, status, "node %u %s: %s failed (%s)", i, it->nodes[i].reg->name, stage,
+    mf_interp_fail(it, E_NODE_FAILED, i, it->nodes[i].reg->name, stage,
                    mf_status_name(status));
   return status == MF_ERR_ARENA_TOO_SMALL ? MF_ERR_KERNEL : status;
 }
@@ -153,7 +145,7 @@ static mf_status node_failed(mf_interpreter *it, uint32_t i, mf_status status, c
 static mf_status too_small(mf_interpreter *it, int at_least) {
   it->needed = arena_total(it);
   if (at_least) it->needed_kind = MF_NEED_AT_LEAST;
-  return mf_interp_fail(it, MF_ERR_ARENA_TOO_SMALL, "arena too small: %s%zu bytes needed, %zu given%s",
+  return mf_interp_fail(it, E_ARENA,
                         at_least ? "at least " : "", it->needed, it->arena_size,
                         it->needed_kind == MF_NEED_ESTIMATE ? " (estimate)" : "");
 }
@@ -199,7 +191,7 @@ static mf_status allocate(mf_interpreter *it) {
 
 mf_status mf_interpreter_allocate(mf_interpreter *it) {
   if (it == NULL) return MF_ERR_INVALID_ARG;
-  if (it->model == NULL) return mf_interp_fail(it, MF_ERR_STATE, "interpreter is not initialised");
+  if (it->model == NULL) return mf_interp_fail(it, E_NOT_INITIALISED);
   free_nodes(it);
   it->head = it->tail = it->needed = 0;
   it->needed_kind = MF_NEED_EXACT;
@@ -216,7 +208,7 @@ mf_status mf_interpreter_allocate(mf_interpreter *it) {
 
 static mf_status not_ready(mf_interpreter *it, const char *call) {
   (void)call;
-  return mf_interp_fail(it, MF_ERR_STATE, "%s before a successful allocate", call);
+  return mf_interp_fail(it, E_NOT_READY, call);
 }
 
 mf_status mf_interpreter_invoke(mf_interpreter *it) {

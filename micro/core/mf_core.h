@@ -113,13 +113,58 @@ uint32_t mf_dtype_align(uint8_t dtype);
 /* Name of an op for messages: the registration's, else the name table's
  * (MF_OP_NAMES), else NULL. */
 const char *mf_op_name(int32_t builtin_code);
-/* Records an error text in the interpreter and returns `status`. With
- * MF_STRIP_LOGS the format strings are dropped at compile time and the text
- * is the status name (fmt NULL). */
-mf_status mf_interp_fail(mf_interpreter *it, mf_status status, const char *fmt, ...);
+/* The core's error texts: code, status, text. */
+#define MF_CORE_ERRORS(X) \
+  X(E_MODEL_NULL, MF_ERR_MODEL_INVALID, "model data is NULL") \
+  X(E_MODEL_ALIGN, MF_ERR_INVALID_ARG, "model data must be 4-byte aligned") \
+  X(E_MODEL_SIZE, MF_ERR_MODEL_INVALID, "model size %u is out of range") \
+  X(E_IDENTIFIER, MF_ERR_MODEL_INVALID, "file identifier is not TFL3") \
+  X(E_TABLE, MF_ERR_MODEL_INVALID, "%s %u: table out of bounds") \
+  X(E_FIELD, MF_ERR_MODEL_INVALID, "%s %u: field %u out of bounds") \
+  X(E_INDEX, MF_ERR_MODEL_INVALID, "%s %u: %s %u out of range (%u %ss)") \
+  X(E_COUNT, MF_ERR_MODEL_INVALID, "%s %u: %u %ss, at most %u supported") \
+  X(E_TENSOR_INDEX, MF_ERR_MODEL_INVALID, "%s %u: %s %u is tensor %d, out of range") \
+  X(E_INPUT_CONSTANT, MF_ERR_MODEL_INVALID, "graph input %u (tensor %d) is a constant") \
+  X(E_DTYPE, MF_ERR_MODEL_INVALID, "tensor %u: dtype %s (%u) not supported") \
+  X(E_SHAPE, MF_ERR_MODEL_INVALID, "tensor %u: shape has a negative dim, rank > 8 or over 1 GiB") \
+  X(E_SPARSITY, MF_ERR_MODEL_INVALID, "tensor %u: sparsity not supported") \
+  X(E_BUFFER_BOUNDS, MF_ERR_MODEL_INVALID, "buffer %u: offset/size out of bounds") \
+  X(E_BUFFER_SIZE, MF_ERR_MODEL_INVALID, "tensor %u: buffer %u holds %u bytes, shape needs %u") \
+  X(E_BUFFER_ALIGN, MF_ERR_MODEL_INVALID, "tensor %u: data misaligned for %s") \
+  X(E_ZERO_POINTS, MF_ERR_MODEL_INVALID, "tensor %u: scale and zero point counts differ") \
+  X(E_SCALES, MF_ERR_MODEL_INVALID, "tensor %u: %u scales do not match dim %u") \
+  X(E_READ_EARLY, MF_ERR_MODEL_INVALID, "node %u: input %u (tensor %d) is read before it is written") \
+  X(E_WRITE_TWICE, MF_ERR_MODEL_INVALID, "node %u: output %u (tensor %d) is read-only or written twice") \
+  X(E_OFFLINE_PLAN, MF_ERR_MODEL_INVALID, "metadata %u: bad OfflineMemoryAllocation") \
+  X(E_VERSION, MF_ERR_MODEL_INVALID, "schema version %u, expected 3") \
+  X(E_NO_SUBGRAPH, MF_ERR_MODEL_INVALID, "model has no subgraph") \
+  X(E_OPCODE, MF_ERR_MODEL_INVALID, "opcode %u: code %d version %d is invalid") \
+  X(E_NOT_MAPPED, MF_ERR_INVALID_ARG, "model is not mapped") \
+  X(E_NO_RESOLVER, MF_ERR_INVALID_ARG, "resolver is NULL") \
+  X(E_NO_ARENA, MF_ERR_INVALID_ARG, "arena is NULL") \
+  X(E_OP_NUMBER, MF_ERR_OP_UNSUPPORTED, "node %u: op #%d is not registered") \
+  X(E_OP_NAME, MF_ERR_OP_UNSUPPORTED, "node %u: op %s is not registered") \
+  X(E_OP_VERSION, MF_ERR_OP_UNSUPPORTED, "node %u: op %s version %u is not supported (max %u)") \
+  X(E_NODE_FAILED, MF_ERR_KERNEL, "node %u %s: %s failed (%s)") \
+  X(E_ARENA, MF_ERR_ARENA_TOO_SMALL, "arena too small: %s%zu bytes needed, %zu given%s") \
+  X(E_NOT_INITIALISED, MF_ERR_STATE, "interpreter is not initialised") \
+  X(E_NOT_READY, MF_ERR_STATE, "%s before a successful allocate") \
+  X(E_OFFLINE_OFFSET, MF_ERR_MODEL_INVALID, "tensor %u: offline offset %d is misaligned or too large") \
+  X(E_TOO_LARGE, MF_ERR_MODEL_INVALID, "activations need more than 2 GiB")
+enum {
+#define MF_ERROR_CODE(code, status, text) code,
+  MF_CORE_ERRORS(MF_ERROR_CODE)
+#undef MF_ERROR_CODE
+};
+/* Formats error `code` with its arguments into `error` (MF_ERROR_LEN bytes)
+ * and returns its status. With MF_STRIP_LOGS the texts and the arguments are
+ * dropped at compile time and the text is the status name. */
+mf_status mf_error(char *error, uint32_t code, ...);
 #ifdef MF_STRIP_LOGS
-#define mf_interp_fail(it, status, ...) (mf_interp_fail)((it), (status), NULL)
+#define mf_error(error, code, ...) (mf_error)((error), (code))
 #endif
+/* Records error `code` in the interpreter and returns its status. */
+#define mf_interp_fail(it, ...) mf_error((it)->error, __VA_ARGS__)
 /* Persistent (tail) allocation with the counting rule of mf_kernel.h. */
 void *mf_interp_alloc_tail(mf_interpreter *it, size_t bytes, uint32_t align);
 /* Plans activations and scratch; sets it->head. */

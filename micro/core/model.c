@@ -163,16 +163,7 @@ const char *mf_model_tensor_name(const mf_model *m, uint32_t i) {
 
 /* ---- verification ---- */
 
-static mf_status(fail)(mf_model *m, const char *fmt, ...) {
-  va_list args;
-  va_start(args, fmt);
-  mf_vformat(m->error, sizeof m->error, fmt != NULL ? fmt : "MF_ERR_MODEL_INVALID", args);
-  va_end(args);
-  return MF_ERR_MODEL_INVALID;
-}
-#ifdef MF_STRIP_LOGS /* texts dropped at compile time: see mf_core.h */
-#define fail(m, ...) (fail)((m), NULL)
-#endif
+#define fail(m, ...) mf_error((m)->error, __VA_ARGS__)
 
 /* Table types. Those stored in vectors come first, numbered as MF_VEC_*. */
 enum { T_OPCODE, T_SUBGRAPH, T_TENSOR, T_OPERATOR, T_BUFFER, T_METADATA, T_MODEL, T_QUANT, T_EMPTY };
@@ -221,7 +212,7 @@ static mf_status check_table(mf_model *m, uint32_t t, uint32_t type, uint32_t i)
 static mf_status walk(mf_model *m, uint32_t t, uint32_t type, uint32_t i) {
   const char *name = type_names[type];
   (void)name, (void)index_names; /* unused when texts are stripped */
-  if (!table_ok(m, t)) return fail(m, "%s %u: table out of bounds", name, i);
+  if (!table_ok(m, t)) return fail(m, E_TABLE, name, i);
   for (uint32_t e = schema_at[type]; e < schema_at[type + 1u]; e++) {
     uint32_t f = schema[e] & 15u, kind = schema[e] >> 4 & 15u, sub = schema[e] >> 8;
     uint32_t pos, len = 0;
@@ -230,7 +221,7 @@ static mf_status walk(mf_model *m, uint32_t t, uint32_t type, uint32_t i) {
       pos = mf_fb_field(m, t, f, widths[kind]);
       uint32_t limit = m->len[sub != 0u ? MF_VEC_OPCODES : MF_VEC_BUFFERS];
       if (kind == K_INDEX && pos > BAD && rd32(m, pos) >= limit)
-        return fail(m, "%s %u: %s %u out of range (%u %ss)", name, i, index_names[sub], rd32(m, pos),
+        return fail(m, E_INDEX, name, i, index_names[sub], rd32(m, pos),
                     limit, index_names[sub]);
     } else if (kind == K_TABLE) {
       pos = mf_fb_ref(m, t, f);
@@ -240,7 +231,7 @@ static mf_status walk(mf_model *m, uint32_t t, uint32_t type, uint32_t i) {
       if (kind == K_STRING && pos > BAD && (len >= m->size - pos - 4u || m->data[pos + 4u + len] != 0u))
         pos = BAD;
       if (kind >= K_TABLES && len > MF_MAX_COUNT)
-        return fail(m, "%s %u: %u %ss, at most %u supported", name, i, len, type_names[sub], MF_MAX_COUNT);
+        return fail(m, E_COUNT, name, i, len, type_names[sub], MF_MAX_COUNT);
       if (kind >= K_TABLES || (kind == K_TENSORS && (sub & 1u) == 0u)) {
         uint32_t slot = kind == K_TENSORS ? MF_VEC_INPUTS + (sub >> 1) : sub;
         m->vec[slot] = pos;
@@ -253,15 +244,15 @@ static mf_status walk(mf_model *m, uint32_t t, uint32_t type, uint32_t i) {
           if (kind == K_FIRST && k == 0u) m->subgraph = element;
           s = walk(m, element, kind == K_FIRST && k > 0u ? T_EMPTY : sub, k);
         } else if (value >= (int32_t)m->len[MF_VEC_TENSORS] || value < -(int32_t)(sub & 1u)) {
-          return fail(m, "%s %u: %s %u is tensor %d, out of range", name, i,
+          return fail(m, E_TENSOR_INDEX, name, i,
                       index_names[2u + (sub >> 1)], k, value);
         } else if (sub == 0u && (tensor_flags(m, value) & MF_TENSOR_CONSTANT) != 0u) {
-          return fail(m, "graph input %u (tensor %d) is a constant", k, value);
+          return fail(m, E_INPUT_CONSTANT, k, value);
         }
       }
     }
     if (s != MF_OK) return s;
-    if (pos == BAD) return fail(m, "%s %u: field %u out of bounds", name, i, f);
+    if (pos == BAD) return fail(m, E_FIELD, name, i, f);
   }
   return check_table(m, t, type, i);
 }
@@ -284,20 +275,20 @@ static mf_status check_tensor(mf_model *m, uint32_t t, uint32_t i) {
                                                          mf_fb_vector(m, t, MF_F_TENSOR_SHAPE, 4, &ndims));
   uint8_t dtype = mf_fb_u8(m, t, MF_F_TENSOR_TYPE, 0);
   uint32_t elem = (uint32_t)mf_dtype_size((mf_dtype)dtype), bytes = mf_shape_bytes(dims, ndims, elem);
-  if (elem == 0u) return fail(m, "tensor %u: dtype %s (%u) not supported", i, mf_dtype_name((mf_dtype)dtype), dtype);
-  if (bytes == MF_BAD_SHAPE) return fail(m, "tensor %u: shape has a negative dim, rank > %u or over 1 GiB", i, MF_MAX_DIMS);
-  if (mf_fb_field(m, t, MF_F_TENSOR_SPARSITY, 4) != 0u) return fail(m, "tensor %u: sparsity not supported", i);
+  if (elem == 0u) return fail(m, E_DTYPE, i, mf_dtype_name((mf_dtype)dtype), dtype);
+  if (bytes == MF_BAD_SHAPE) return fail(m, E_SHAPE, i);
+  if (mf_fb_field(m, t, MF_F_TENSOR_SPARSITY, 4) != 0u) return fail(m, E_SPARSITY, i);
   const uint8_t *data = mf_model_buffer(m, buffer, &size);
-  if (size == UINT32_MAX) return fail(m, "buffer %u: offset/size out of bounds", buffer);
+  if (size == UINT32_MAX) return fail(m, E_BUFFER_BOUNDS, buffer);
   if (data != NULL && size != bytes)
-    return fail(m, "tensor %u: buffer %u holds %u bytes, shape needs %u", i, buffer, size, bytes);
+    return fail(m, E_BUFFER_SIZE, i, buffer, size, bytes);
   if (((uintptr_t)data & ((elem > 8u ? 8u : elem) - 1u)) != 0u)
-    return fail(m, "tensor %u: data misaligned for %s", i, mf_dtype_name((mf_dtype)dtype));
+    return fail(m, E_BUFFER_ALIGN, i, mf_dtype_name((mf_dtype)dtype));
   mf_quant q;
-  if (!mf_model_tensor_quant(m, i, &q)) return fail(m, "tensor %u: scale and zero point counts differ", i);
+  if (!mf_model_tensor_quant(m, i, &q)) return fail(m, E_ZERO_POINTS, i);
   uint32_t axis = (uint32_t)q.axis;
   if (q.channels > 1u && (axis >= ndims || (uint32_t)dims[axis] != q.channels))
-    return fail(m, "tensor %u: %u scales do not match dim %u", i, q.channels, axis);
+    return fail(m, E_SCALES, i, q.channels, axis);
   return MF_OK;
 }
 
@@ -312,9 +303,9 @@ static mf_status check_operator(mf_model *m, uint32_t t, uint32_t i) {
       uint32_t flags = tensor_flags(m, tensor), writer = first_writer(m, tensor);
       if (io == 0u && (flags & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE | MF_TENSOR_INPUT)) == 0u &&
           writer >> 16 >= i)
-        return fail(m, "node %u: input %u (tensor %d) is read before it is written", i, k, tensor);
+        return fail(m, E_READ_EARLY, i, k, tensor);
       if (io == 1u && ((flags & (MF_TENSOR_CONSTANT | MF_TENSOR_INPUT)) != 0u || writer != (i << 16 | k)))
-        return fail(m, "node %u: output %u (tensor %d) is read-only or written twice", i, k, tensor);
+        return fail(m, E_WRITE_TWICE, i, k, tensor);
     }
   }
   return MF_OK;
@@ -330,7 +321,7 @@ static mf_status check_metadata(mf_model *m, uint32_t t, uint32_t i) {
   int bad = plan == NULL || ((uintptr_t)plan & 3u) != 0u || size != 12u + 4u * tensors ||
             mf_rd_u32(plan + 8) != tensors;
   for (uint32_t k = 0; !bad && k < tensors; k++) bad = (int32_t)mf_rd_u32(plan + 12u + 4u * k) < -1;
-  if (bad) return fail(m, "metadata %u: bad OfflineMemoryAllocation", i);
+  if (bad) return fail(m, E_OFFLINE_PLAN, i);
   if (mf_rd_u32(plan + 4) == 0u) m->offline_plan = (uint32_t)(plan - m->data) + 12u;
   return MF_OK;
 }
@@ -339,14 +330,14 @@ static mf_status check_metadata(mf_model *m, uint32_t t, uint32_t i) {
 static mf_status check_table(mf_model *m, uint32_t t, uint32_t type, uint32_t i) {
   if (type == T_MODEL) {
     m->version = mf_fb_u32(m, t, MF_F_MODEL_VERSION, 0);
-    if (m->version != 3u) return fail(m, "schema version %u, expected 3", m->version);
-    if (m->subgraph == 0u) return fail(m, "model has no subgraph");
+    if (m->version != 3u) return fail(m, E_VERSION, m->version);
+    if (m->subgraph == 0u) return fail(m, E_NO_SUBGRAPH);
   } else if (type == T_OPCODE) {
     uint32_t version;
     const char *custom;
     int32_t code = mf_model_op_code(m, i, &version, &custom);
     if (code < 0 || (int32_t)version < 1 || (code == MF_CUSTOM_OP && custom == NULL))
-      return fail(m, "opcode %u: code %d version %d is invalid", i, code, (int32_t)version);
+      return fail(m, E_OPCODE, i, code, (int32_t)version);
   } else if (type == T_TENSOR) {
     return check_tensor(m, t, i);
   } else if (type == T_OPERATOR) {
@@ -358,7 +349,7 @@ static mf_status check_table(mf_model *m, uint32_t t, uint32_t type, uint32_t i)
 }
 
 static mf_status verify(mf_model *m) {
-  if (memcmp(m->data + 4, "TFL3", 4) != 0) return fail(m, "file identifier is not TFL3");
+  if (memcmp(m->data + 4, "TFL3", 4) != 0) return fail(m, E_IDENTIFIER);
   return walk(m, follow(m, 0), T_MODEL, 0);
 }
 
@@ -367,12 +358,11 @@ mf_status mf_model_map(mf_model *model, const void *data, size_t size) {
   memset(model, 0, sizeof *model);
   mf_status s;
   if (data == NULL) {
-    s = fail(model, "model data is NULL");
+    s = fail(model, E_MODEL_NULL);
   } else if (((uintptr_t)data & 3u) != 0u) {
-    fail(model, "model data must be 4-byte aligned");
-    return MF_ERR_INVALID_ARG;
+    return fail(model, E_MODEL_ALIGN);
   } else if (size < 16u || size > MF_MODEL_MAX_SIZE) {
-    s = fail(model, "model size %u is out of range", (uint32_t)(size > MF_MODEL_MAX_SIZE ? MF_MODEL_MAX_SIZE : size));
+    s = fail(model, E_MODEL_SIZE, (uint32_t)(size > MF_MODEL_MAX_SIZE ? MF_MODEL_MAX_SIZE : size));
   } else {
     model->data = (const uint8_t *)data;
     model->size = size;

@@ -193,13 +193,13 @@ mf_status mf_plan(mf_interpreter *it) {
     t->flags |= MF_TENSOR_PLANNED;
     if (fixed >= 0 && (((uint32_t)fixed & (mf_dtype_align(t->dtype) - 1u)) != 0u ||
                        (uint32_t)fixed > MAX_OFFSET - (uint32_t)mf_tensor_bytes(t)))
-      return mf_interp_fail(it, MF_ERR_MODEL_INVALID, "tensor %u: offline offset %d is misaligned or too large", k, fixed);
+      return mf_interp_fail(it, E_OFFLINE_OFFSET, k, fixed);
   }
   /* Exact sizes, then TFLM's 16-byte rounding: the smaller plan wins. */
   uint32_t head = place_all(&p, 1, total), tflm = place_all(&p, 16, total);
   if (head > tflm) head = tflm;
   else head = place_all(&p, 1, total);
-  if (head == UNPLACED) return mf_interp_fail(it, MF_ERR_MODEL_INVALID, "activations need more than 2 GiB");
+  if (head == UNPLACED) return mf_interp_fail(it, E_TOO_LARGE);
   it->head = head;
   /* Aliases take their root's offset (they keep MF_TENSOR_ALIAS), then
    * offsets become pointers (integer sums: the arena may be missing). */
