@@ -92,3 +92,16 @@ def test_parse_reports_the_runtime_error_line():
         firmware.parse(text)
     assert caught.value.status == "MF_ERR_OP_UNSUPPORTED"
     assert caught.value.reason == "node 0: op #47"
+
+
+def test_prune_keeps_the_newest_cache_files(tmp_path):
+    import os
+
+    for n in range(6):
+        for name in (f"run_model-{n}.elf", f"inputs-{n}.bin"):
+            (tmp_path / name).write_bytes(b"x")
+            os.utime(tmp_path / name, (1000 + n, 1000 + n))
+    (tmp_path / "other.txt").write_text("kept")
+    firmware.prune(tmp_path, keep=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "inputs-4.bin", "inputs-5.bin", "other.txt", "run_model-4.elf", "run_model-5.elf"]

@@ -30,6 +30,7 @@ from microforge.config import Config, ConfigError, resolve
 BUILD_TIMEOUT_S = 900
 LOCK_TIMEOUT_S = 1200
 RUNNER_ELF = "run_model.elf"
+KEEP_FILES = 64
 PROFILE_TAG = "profile"
 
 _BENCH_RE = re.compile(r"^MF-BENCH set(\d+) (.*)$")
@@ -245,6 +246,8 @@ def build(config: Config, model: Path, inputs: bytes | None, timeout: float = BU
             part = store / f".{inputs_file.name}.{os.getpid()}"
             part.write_bytes(inputs)
             os.replace(part, inputs_file)
+        else:
+            inputs_file.touch()
     command = scons_args(config, model, inputs_file)
     elf = config.gen_dir / "bin" / RUNNER_ELF
     # One runner build per configuration at a time, until its ELF is copied away.
@@ -267,7 +270,23 @@ def build(config: Config, model: Path, inputs: bytes | None, timeout: float = BU
         with tempfile.NamedTemporaryFile(dir=store, delete=False) as part:
             part.write(data)
         os.replace(part.name, copy)
+    else:
+        copy.touch()
+    prune(store)
     return copy
+
+
+def prune(store: Path, keep: int = KEEP_FILES) -> None:
+    """Keeps the `keep` newest firmware copies and inputs files of a cache folder."""
+    for pattern in ("run_model-*.elf", "inputs-*.bin"):
+        found = []
+        for path in store.glob(pattern):
+            try:
+                found.append((path.stat().st_mtime, path))
+            except FileNotFoundError:
+                continue
+        for _, path in sorted(found, reverse=True)[keep:]:
+            path.unlink(missing_ok=True)
 
 
 # ---- run -----------------------------------------------------------------------------------
