@@ -115,8 +115,8 @@ static mf_status resolve(mf_interpreter *it) {
     const char *custom;
     memset(node, 0, sizeof *node);
     node->op = op;
-    node->inputs = mf_fb_vector(m, op, MF_F_OP_INPUTS, 4, &count);
-    node->outputs = mf_fb_vector(m, op, MF_F_OP_OUTPUTS, 4, &count);
+    node->io[0] = mf_fb_vector(m, op, MF_F_OP_INPUTS, 4, &count);
+    node->io[1] = mf_fb_vector(m, op, MF_F_OP_OUTPUTS, 4, &count);
     int32_t code = mf_model_op_code(m, mf_fb_u32(m, op, MF_F_OP_OPCODE, 0), &version, &custom);
     const mf_op_registration *reg = mf_resolver_find(it->resolver, code, custom);
     if (reg == NULL) {

@@ -8,30 +8,32 @@
 
 static const mf_model *model_of(const mf_kernel_ctx *ctx) { return ctx->interp->model; }
 
-static uint32_t io_count(const mf_kernel_ctx *ctx, uint32_t vec) {
+/* Inputs (which = 0) or outputs (1) of the node. */
+static uint32_t io_count(const mf_kernel_ctx *ctx, uint32_t which) {
+  uint32_t vec = ctx->node->io[which];
   return vec != 0u ? mf_rd_u32(model_of(ctx)->data + vec) : 0u;
 }
 
-/* Tensor index of entry i of an io vector, -1 when absent. */
-static int32_t io_index(const mf_kernel_ctx *ctx, uint32_t vec, uint32_t i) {
-  return i < io_count(ctx, vec) ? mf_fb_i32_at(model_of(ctx), vec, i) : -1;
+/* Tensor index of entry i, -1 when absent. */
+static int32_t io_index(const mf_kernel_ctx *ctx, uint32_t which, uint32_t i) {
+  return i < io_count(ctx, which) ? mf_fb_i32_at(model_of(ctx), ctx->node->io[which], i) : -1;
 }
 
-static mf_tensor *io_tensor(const mf_kernel_ctx *ctx, uint32_t vec, uint32_t i) {
-  int32_t index = io_index(ctx, vec, i);
+MF_NOINLINE static mf_tensor *io_tensor(const mf_kernel_ctx *ctx, uint32_t which, uint32_t i) {
+  int32_t index = io_index(ctx, which, i);
   return index >= 0 ? &ctx->interp->tensors[index] : NULL;
 }
 
-uint32_t mf_num_inputs(const mf_kernel_ctx *ctx) { return io_count(ctx, ctx->node->inputs); }
+uint32_t mf_num_inputs(const mf_kernel_ctx *ctx) { return io_count(ctx, 0); }
 
-uint32_t mf_num_outputs(const mf_kernel_ctx *ctx) { return io_count(ctx, ctx->node->outputs); }
+uint32_t mf_num_outputs(const mf_kernel_ctx *ctx) { return io_count(ctx, 1); }
 
-mf_tensor *mf_input(const mf_kernel_ctx *ctx, uint32_t i) { return io_tensor(ctx, ctx->node->inputs, i); }
+mf_tensor *mf_input(const mf_kernel_ctx *ctx, uint32_t i) { return io_tensor(ctx, 0, i); }
 
-mf_tensor *mf_output(const mf_kernel_ctx *ctx, uint32_t i) { return io_tensor(ctx, ctx->node->outputs, i); }
+mf_tensor *mf_output(const mf_kernel_ctx *ctx, uint32_t i) { return io_tensor(ctx, 1, i); }
 
-static mf_status quant_of(const mf_kernel_ctx *ctx, uint32_t vec, uint32_t i, mf_quant *quant) {
-  int32_t index = io_index(ctx, vec, i);
+static mf_status quant_of(const mf_kernel_ctx *ctx, uint32_t which, uint32_t i, mf_quant *quant) {
+  int32_t index = io_index(ctx, which, i);
   memset(quant, 0, sizeof *quant);
   if (index < 0) return MF_ERR_INVALID_ARG;
   mf_model_tensor_quant(model_of(ctx), (uint32_t)index, quant);
@@ -39,11 +41,11 @@ static mf_status quant_of(const mf_kernel_ctx *ctx, uint32_t vec, uint32_t i, mf
 }
 
 mf_status mf_input_quant(const mf_kernel_ctx *ctx, uint32_t i, mf_quant *quant) {
-  return quant_of(ctx, ctx->node->inputs, i, quant);
+  return quant_of(ctx, 0, i, quant);
 }
 
 mf_status mf_output_quant(const mf_kernel_ctx *ctx, uint32_t i, mf_quant *quant) {
-  return quant_of(ctx, ctx->node->outputs, i, quant);
+  return quant_of(ctx, 1, i, quant);
 }
 
 uint32_t mf_op_version(const mf_kernel_ctx *ctx) {
@@ -82,7 +84,7 @@ float mf_option_f32(const mf_kernel_ctx *ctx, uint32_t field, float dflt) {
 
 /* A vector field of `elem` bytes: its elements and length (NULL, 0 when
  * absent or malformed). */
-static const uint8_t *vector_of(const mf_kernel_ctx *ctx, uint32_t table, uint32_t field,
+MF_NOINLINE static const uint8_t *vector_of(const mf_kernel_ctx *ctx, uint32_t table, uint32_t field,
                                 uint32_t elem, uint32_t *len) {
   uint32_t vec = mf_fb_vector(model_of(ctx), table, field, elem, len);
   return *len != 0u ? model_of(ctx)->data + vec + 4u : NULL;
@@ -121,7 +123,7 @@ mf_status mf_request_scratch(mf_kernel_ctx *ctx, size_t bytes) {
 void *mf_scratch(const mf_kernel_ctx *ctx) { return ctx->node->scratch_bytes != 0u ? ctx->node->scratch : NULL; }
 
 void mf_request_alias(mf_kernel_ctx *ctx, uint32_t output, uint32_t input) {
-  int32_t in = io_index(ctx, ctx->node->inputs, input), out = io_index(ctx, ctx->node->outputs, output);
+  int32_t in = io_index(ctx, 0, input), out = io_index(ctx, 1, output);
   if (ctx->interp->state == MF_STATE_PREPARING && in >= 0 && out >= 0)
     mf_plan_alias(ctx->interp, ctx->node_index, (uint32_t)in, (uint32_t)out);
 }

@@ -14,6 +14,14 @@
 #error "microforge reads TFLite flatbuffers in place and needs a little-endian target"
 #endif
 
+/* Keeps a helper shared by several small callers out of line (gcc and clang
+ * otherwise copy it into each, which costs code size). */
+#if defined(__GNUC__)
+#define MF_NOINLINE __attribute__((noinline))
+#else
+#define MF_NOINLINE
+#endif
+
 /* Limits the verifier enforces. */
 #define MF_MAX_DIMS 8u
 #define MF_MAX_COUNT 0xFFFEu               /* tensors, operators, opcodes per model */

@@ -58,7 +58,7 @@ static uint32_t scan_life(const mf_interpreter *it, uint32_t t) {
   uint32_t flags = it->tensors[t].flags, end = it->node_count > 0u ? it->node_count - 1u : 0u;
   uint32_t first = (flags & MF_TENSOR_INPUT) != 0u ? 0u : NO_LIFE, last = 0;
   for (uint32_t j = 0; j < it->node_count; j++) {
-    if (uses(it, it->nodes[j].inputs, t) || uses(it, it->nodes[j].outputs, t)) {
+    if (uses(it, it->nodes[j].io[0], t) || uses(it, it->nodes[j].io[1], t)) {
       if (first == NO_LIFE) first = j;
       last = j;
     }
@@ -81,7 +81,7 @@ void mf_plan_alias(mf_interpreter *it, uint32_t node, uint32_t input, uint32_t o
       in->dtype != out->dtype || mf_tensor_bytes(in) != mf_tensor_bytes(out))
     return;
   for (uint32_t j = node + 1u; j < it->node_count; j++) {
-    if (uses(it, it->nodes[j].inputs, input)) return;
+    if (uses(it, it->nodes[j].io[0], input)) return;
   }
   out->flags |= MF_TENSOR_ALIAS;
   out->data = (void *)(uintptr_t)root;
@@ -118,7 +118,7 @@ __attribute__((noinline)) static void **slot(const mf_interpreter *it, uint32_t 
 
 static uint32_t get_offset(const mf_interpreter *it, uint32_t k) { return (uint32_t)(uintptr_t)*slot(it, k); }
 
-static void set_offset(mf_interpreter *it, uint32_t k, uint32_t offset) { *slot(it, k) = (void *)(uintptr_t)offset; }
+MF_NOINLINE static void set_offset(mf_interpreter *it, uint32_t k, uint32_t offset) { *slot(it, k) = (void *)(uintptr_t)offset; }
 
 static int32_t offline_offset(const planner *p, uint32_t k) {
   if (p->offline == NULL || k >= p->it->tensor_count) return -1;

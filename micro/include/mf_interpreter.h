@@ -39,8 +39,7 @@ typedef struct mf_node {
   const mf_op_registration *reg;
   void *op_data;
   uint32_t op;           /* offset of the Operator table in the model */
-  uint32_t inputs;       /* offset of its inputs vector (length word) */
-  uint32_t outputs;      /* offset of its outputs vector */
+  uint32_t io[2];        /* offsets of its inputs and outputs vectors (length word) */
   uint32_t scratch_bytes;
   void *scratch;         /* the scratch buffer once planned */
 } mf_node;
