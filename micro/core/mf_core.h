@@ -129,8 +129,8 @@ const char *mf_op_name(int32_t builtin_code);
   X(E_IDENTIFIER, MF_ERR_MODEL_INVALID, "file identifier is not TFL3") \
   X(E_TABLE, MF_ERR_MODEL_INVALID, "%s %u: table out of bounds") \
   X(E_FIELD, MF_ERR_MODEL_INVALID, "%s %u: field %u out of bounds") \
-  X(E_INDEX, MF_ERR_MODEL_INVALID, "%s %u: %s %u out of range (%u %ss)") \
-  X(E_COUNT, MF_ERR_MODEL_INVALID, "%s %u: %u %ss, at most %u supported") \
+  X(E_INDEX, MF_ERR_MODEL_INVALID, "%s %u: %s %u out of range") \
+  X(E_COUNT, MF_ERR_MODEL_INVALID, "%s %u: %u entries, at most 65534 supported") \
   X(E_TENSOR_INDEX, MF_ERR_MODEL_INVALID, "%s %u: %s %u is tensor %d, out of range") \
   X(E_INPUT_CONSTANT, MF_ERR_MODEL_INVALID, "graph input %u (tensor %d) is a constant") \
   X(E_DTYPE, MF_ERR_MODEL_INVALID, "tensor %u: dtype %s (%u) not supported") \

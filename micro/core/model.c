@@ -221,8 +221,7 @@ static mf_status walk(mf_model *m, uint32_t t, uint32_t type, uint32_t i) {
       pos = mf_fb_field(m, t, f, widths[kind]);
       uint32_t limit = m->len[sub != 0u ? MF_VEC_OPCODES : MF_VEC_BUFFERS];
       if (kind == K_INDEX && pos > BAD && rd32(m, pos) >= limit)
-        return fail(m, E_INDEX, name, i, index_names[sub], rd32(m, pos),
-                    limit, index_names[sub]);
+        return fail(m, E_INDEX, name, i, index_names[sub], rd32(m, pos));
     } else if (kind == K_TABLE) {
       pos = mf_fb_ref(m, t, f);
       if (pos > BAD) s = walk(m, pos, sub, i);
@@ -231,7 +230,7 @@ static mf_status walk(mf_model *m, uint32_t t, uint32_t type, uint32_t i) {
       if (kind == K_STRING && pos > BAD && (len >= m->size - pos - 4u || m->data[pos + 4u + len] != 0u))
         pos = BAD;
       if (kind >= K_TABLES && len > MF_MAX_COUNT)
-        return fail(m, E_COUNT, name, i, len, type_names[sub], MF_MAX_COUNT);
+        return fail(m, E_COUNT, name, i, len);
       if (kind >= K_TABLES || (kind == K_TENSORS && (sub & 1u) == 0u)) {
         uint32_t slot = kind == K_TENSORS ? MF_VEC_INPUTS + (sub >> 1) : sub;
         m->vec[slot] = pos;
@@ -318,10 +317,8 @@ static mf_status check_metadata(mf_model *m, uint32_t t, uint32_t i) {
   if (name == NULL || strcmp(name, "OfflineMemoryAllocation") != 0) return MF_OK;
   uint32_t size, tensors = m->len[MF_VEC_TENSORS];
   const uint8_t *plan = mf_model_buffer(m, mf_fb_u32(m, t, MF_F_METADATA_BUFFER, 0), &size);
-  int bad = plan == NULL || ((uintptr_t)plan & 3u) != 0u || size != 12u + 4u * tensors ||
-            mf_rd_u32(plan + 8) != tensors;
-  for (uint32_t k = 0; !bad && k < tensors; k++) bad = (int32_t)mf_rd_u32(plan + 12u + 4u * k) < -1;
-  if (bad) return fail(m, E_OFFLINE_PLAN, i);
+  /* Offsets below 0 plan the tensor online. */
+  if (plan == NULL || size != 12u + 4u * tensors || mf_rd_u32(plan + 8) != tensors) return fail(m, E_OFFLINE_PLAN, i);
   if (mf_rd_u32(plan + 4) == 0u) m->offline_plan = (uint32_t)(plan - m->data) + 12u;
   return MF_OK;
 }
