@@ -33,7 +33,6 @@
 
 /* Internal tensor flags (above the public MF_TENSOR_* bits). */
 #define MF_TENSOR_INPUT 0x100u    /* a graph input */
-#define MF_TENSOR_OUTPUT 0x200u   /* a graph output */
 #define MF_TENSOR_ALIAS 0x400u    /* shares its group root's buffer; data holds the root
                                      index until the plan is done */
 
@@ -98,7 +97,7 @@ const uint8_t *mf_model_buffer(const mf_model *m, uint32_t buffer, uint32_t *siz
 int32_t mf_model_op_code(const mf_model *m, uint32_t opcode, uint32_t *version,
                          const char **custom_name);
 /* Tensor `i` as the interpreter keeps it: dims and dtype from the model,
- * constant data, flags (constant, variable, graph input and output). */
+ * constant data, flags (constant, variable, graph input). */
 void mf_model_tensor_load(const mf_model *m, uint32_t i, mf_tensor *tensor);
 /* Quantization of tensor `i` (verified at map time); 0 when the scale and
  * zero point counts differ (then it reads as not quantized). */

@@ -128,7 +128,6 @@ void mf_model_tensor_load(const mf_model *m, uint32_t i, mf_tensor *tensor) {
   uint32_t flags = tensor->data != NULL ? MF_TENSOR_CONSTANT : 0u;
   if (mf_fb_u8(m, t, MF_F_TENSOR_VARIABLE, 0) != 0u) flags = MF_TENSOR_VARIABLE;
   if (in_vector(m, MF_VEC_INPUTS, (int32_t)i)) flags |= MF_TENSOR_INPUT;
-  if (in_vector(m, MF_VEC_OUTPUTS, (int32_t)i)) flags |= MF_TENSOR_OUTPUT;
   tensor->flags = (uint16_t)flags;
 }
 

@@ -12,9 +12,9 @@
  * placed first and kept.
  *
  * No storage beyond the tensor and node tables: offsets live in the tensor's
- * data field (as a number until the plan is done; UNPLACED before) and in
- * the node. Lifetimes are cached in the free head area when it is large
- * enough, else recomputed. */
+ * data field and the node's scratch field (as numbers, UNPLACED before, until
+ * the plan is done). Lifetimes are cached in the free head area when it is
+ * large enough, else recomputed. */
 #include "mf_core.h"
 
 #define NO_LIFE 0xFFFFFFFFu
@@ -42,7 +42,7 @@ static uint32_t root_of(const mf_interpreter *it, uint32_t k) {
   return (t->flags & MF_TENSOR_ALIAS) != 0u ? (uint32_t)(uintptr_t)t->data : k;
 }
 
-/* 1 when the io vector `vec` holds `tensor` or an alias of it. */
+/* 1 when the int32 vector at `vec` (0: none) holds `tensor` or an alias of it. */
 static int uses(const mf_interpreter *it, uint32_t vec, uint32_t tensor) {
   const uint8_t *data = it->model->data;
   uint32_t count = vec != 0u ? mf_rd_u32(data + vec) : 0u;
@@ -55,37 +55,33 @@ static int uses(const mf_interpreter *it, uint32_t vec, uint32_t tensor) {
 
 /* Lifetime of one tensor (with its aliases) by scanning the graph. */
 static uint32_t scan_life(const mf_interpreter *it, uint32_t t) {
-  uint32_t flags = it->tensors[t].flags, end = it->node_count > 0u ? it->node_count - 1u : 0u;
-  uint32_t first = (flags & MF_TENSOR_INPUT) != 0u ? 0u : NO_LIFE, last = 0;
+  const mf_model *m = it->model;
+  uint32_t first = uses(it, m->vec[MF_VEC_INPUTS], t) ? 0u : NO_LIFE, last = 0;
   for (uint32_t j = 0; j < it->node_count; j++) {
     if (uses(it, it->nodes[j].io[0], t) || uses(it, it->nodes[j].io[1], t)) {
       if (first == NO_LIFE) first = j;
       last = j;
     }
   }
-  if ((flags & MF_TENSOR_OUTPUT) != 0u) {
-    last = end;
+  if (uses(it, m->vec[MF_VEC_OUTPUTS], t)) {
+    last = it->node_count > 0u ? it->node_count - 1u : 0u;
     if (first == NO_LIFE) first = last;
   }
   return first == NO_LIFE ? NO_LIFE : first << 16 | last;
 }
 
 void mf_plan_alias(mf_interpreter *it, uint32_t node, uint32_t input, uint32_t output) {
-  uint32_t root = root_of(it, input);
-  const mf_tensor *in = &it->tensors[input];
-  mf_tensor *out = &it->tensors[output], *r = &it->tensors[root];
-  uint32_t any = in->flags | out->flags;
-  if (it->model->offline_plan != 0u || (any & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE)) != 0u ||
-      (in->flags & MF_TENSOR_OUTPUT) != 0u ||
-      ((r->flags & MF_TENSOR_INPUT) != 0u && (out->flags & MF_TENSOR_OUTPUT) != 0u) ||
+  const mf_tensor *in = &it->tensors[input], *out = &it->tensors[output];
+  uint32_t root = root_of(it, input), outputs = it->model->vec[MF_VEC_OUTPUTS];
+  if (it->model->offline_plan != 0u || ((in->flags | out->flags) & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE)) != 0u ||
+      uses(it, outputs, input) || ((it->tensors[root].flags & MF_TENSOR_INPUT) != 0u && uses(it, outputs, output)) ||
       in->dtype != out->dtype || mf_tensor_bytes(in) != mf_tensor_bytes(out))
     return;
   for (uint32_t j = node + 1u; j < it->node_count; j++) {
     if (uses(it, it->nodes[j].io[0], input)) return;
   }
-  out->flags |= MF_TENSOR_ALIAS;
-  out->data = (void *)(uintptr_t)root;
-  r->flags |= out->flags & MF_TENSOR_OUTPUT;
+  it->tensors[output].flags |= MF_TENSOR_ALIAS;
+  it->tensors[output].data = (void *)(uintptr_t)root;
 }
 
 /* Buffer k's size, alignment and lifetime; 0 when it is not planned. */
@@ -96,10 +92,12 @@ static int buffer(const planner *p, uint32_t k, plan_buf *b) {
     b->size = it->nodes[node].scratch_bytes;
     b->align = MF_ARENA_ALIGN;
     b->first = b->last = node;
+    if (b->size == 0u) return 0;
   } else {
     const mf_tensor *t = &it->tensors[k];
-    if ((t->flags & MF_TENSOR_PLANNED) == 0u) return 0;
+    if ((t->flags & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE | MF_TENSOR_ALIAS)) != 0u) return 0;
     uint32_t life = p->lives != NULL ? p->lives[k] : scan_life(it, k);
+    if (life == NO_LIFE) return 0;
     b->size = (uint32_t)mf_tensor_bytes(t);
     b->align = mf_dtype_align(t->dtype);
     b->first = life >> 16;
@@ -108,17 +106,19 @@ static int buffer(const planner *p, uint32_t k, plan_buf *b) {
   b->bytes = b->size;
   if (p->round > b->align) b->align = p->round;
   b->size = (b->size + p->round - 1u) & ~(p->round - 1u);
-  return k < it->tensor_count || b->bytes != 0u;
+  return 1;
 }
 
 /* Where buffer k's offset is kept while planning (its data pointer after). */
-__attribute__((noinline)) static void **slot(const mf_interpreter *it, uint32_t k) {
+MF_NOINLINE static void **slot(const mf_interpreter *it, uint32_t k) {
   return k < it->tensor_count ? &it->tensors[k].data : &it->nodes[k - it->tensor_count].scratch;
 }
 
 static uint32_t get_offset(const mf_interpreter *it, uint32_t k) { return (uint32_t)(uintptr_t)*slot(it, k); }
 
-MF_NOINLINE static void set_offset(mf_interpreter *it, uint32_t k, uint32_t offset) { *slot(it, k) = (void *)(uintptr_t)offset; }
+MF_NOINLINE static void set_offset(mf_interpreter *it, uint32_t k, uint32_t offset) {
+  *slot(it, k) = (void *)(uintptr_t)offset;
+}
 
 static int32_t offline_offset(const planner *p, uint32_t k) {
   if (p->offline == NULL || k >= p->it->tensor_count) return -1;
@@ -178,21 +178,17 @@ static uint32_t place_all(planner *p, uint32_t round, uint32_t total) {
 mf_status mf_plan(mf_interpreter *it) {
   planner p = {it, NULL, NULL, 1};
   uint32_t total = it->tensor_count + it->node_count;
+  plan_buf b;
   if (it->model->offline_plan != 0u) p.offline = it->model->data + it->model->offline_plan;
   /* Cache lifetimes in the free head area when it fits. */
   size_t free_bytes = it->tail <= it->usable ? it->usable - it->tail : 0u;
-  if (free_bytes / 4u >= it->tensor_count && it->tensor_count > 0u) p.lives = (uint32_t *)(void *)it->base;
+  if (free_bytes / 4u >= it->tensor_count && it->tensor_count > 0u) {
+    for (uint32_t k = 0; k < it->tensor_count; k++) ((uint32_t *)(void *)it->base)[k] = scan_life(it, k);
+    p.lives = (uint32_t *)(void *)it->base;
+  }
   for (uint32_t k = 0; k < it->tensor_count; k++) {
-    mf_tensor *t = &it->tensors[k];
-    uint32_t life = NO_LIFE;
     int32_t fixed = offline_offset(&p, k);
-    t->flags &= (uint16_t)~MF_TENSOR_PLANNED;
-    if ((t->flags & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE | MF_TENSOR_ALIAS)) == 0u) life = scan_life(it, k);
-    if (p.lives != NULL) p.lives[k] = life;
-    if (life == NO_LIFE) continue;
-    t->flags |= MF_TENSOR_PLANNED;
-    if (fixed >= 0 && (((uint32_t)fixed & (mf_dtype_align(t->dtype) - 1u)) != 0u ||
-                       (uint32_t)fixed > MAX_OFFSET - (uint32_t)mf_tensor_bytes(t)))
+    if (fixed >= 0 && buffer(&p, k, &b) && (((uint32_t)fixed & (b.align - 1u)) != 0u || (uint32_t)fixed > MAX_OFFSET - b.size))
       return mf_interp_fail(it, E_OFFLINE_OFFSET, k, fixed);
   }
   /* Exact sizes, then TFLM's 16-byte rounding: the smaller plan wins. */
@@ -201,18 +197,18 @@ mf_status mf_plan(mf_interpreter *it) {
   else head = place_all(&p, 1, total);
   if (head == UNPLACED) return mf_interp_fail(it, E_TOO_LARGE);
   it->head = head;
-  /* Aliases take their root's offset (they keep MF_TENSOR_ALIAS), then
-   * offsets become pointers (integer sums: the arena may be missing). */
+  /* Offsets become pointers (integer sums: the arena may be missing); then
+   * aliases take their root's (and keep MF_TENSOR_ALIAS). */
+  for (uint32_t k = 0; k < total; k++) {
+    if (!buffer(&p, k, &b)) continue;
+    *slot(it, k) = (void *)((uintptr_t)it->base + (uintptr_t)*slot(it, k));
+    if (k < it->tensor_count) it->tensors[k].flags |= MF_TENSOR_PLANNED;
+  }
   for (uint32_t k = 0; k < it->tensor_count; k++) {
     mf_tensor *t = &it->tensors[k];
     if ((t->flags & MF_TENSOR_ALIAS) == 0u) continue;
     t->data = it->tensors[root_of(it, k)].data;
     t->flags |= MF_TENSOR_PLANNED;
-  }
-  for (uint32_t k = 0; k < total; k++) {
-    if (k < it->tensor_count ? (it->tensors[k].flags & MF_TENSOR_PLANNED) != 0u
-                             : it->nodes[k - it->tensor_count].scratch_bytes != 0u)
-      *slot(it, k) = (void *)((uintptr_t)it->base + (uintptr_t)*slot(it, k));
   }
   return MF_OK;
 }
