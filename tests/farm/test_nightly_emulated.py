@@ -28,6 +28,9 @@ from .support import (
     read_jsonl,
     write_jobs,
 )
+from .support import (
+    REPO as REPO_ROOT,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -177,6 +180,37 @@ def test_a_flash_error_is_not_a_timeout_and_quarantine_keeps_the_night(farm_firm
     junit = ET.parse(run_dir / "junit.xml").getroot()
     assert (junit.get("errors"), junit.get("skipped"), junit.get("failures")) == ("1", "1", "0")
     assert "[quarantined: known fault, #7]" in done.stderr
+
+
+def test_a_unit_that_does_not_come_back_is_taken_out(farm_firmware, tmp_path: Path,
+                                                     monkeypatch) -> None:
+    from microforge.hil.farm import emulated_farm
+    from microforge.hil.nightly import runner
+    from microforge.hil.nightly.jobs import load_jobs_file
+
+    monkeypatch.setattr(runner, "STUCK_GRACE", 0.0)  # any overrun counts as stuck
+    jobs = [firmware_job(farm_firmware, "qemu_cortex_m4", "hang", timeout=2),
+            firmware_job(farm_firmware, "qemu_cortex_m4", "pass", program="pass_later"),
+            firmware_job(farm_firmware, "qemu_riscv32", "pass")]  # fmt: skip
+    farm = emulated_farm(["qemu_cortex_m4", "qemu_riscv32"])
+    plan = runner.RunPlan("stuck", REPO_ROOT, farm, farm.to_toml(),
+                          load_jobs_file(write_jobs(tmp_path / "jobs.toml", jobs)),
+                          runner.Options())  # fmt: skip
+    run_dir = runner.create_run(tmp_path / "out", plan)
+    said: list[str] = []
+    summary = runner.Nightly(run_dir, plan, said.append).run()
+    rows = by_job(summary)
+    hang = rows["hang@qemu_cortex_m4"]
+    assert hang["outcome"] == "timeout" and "it is taken out of this run" in hang["message"]
+    later = rows["pass_later@qemu_cortex_m4"]
+    assert later["outcome"] == "not_run"
+    assert "every unit of qemu_cortex_m4 was taken out" in later["message"]
+    assert rows["pass@qemu_riscv32"]["outcome"] == "pass"  # the other board went on
+    assert any(line.startswith("STUCK hang@qemu_cortex_m4") for line in said)
+    # One final record per job: the stuck attempt's own late result was dropped.
+    finals = [r["job"] for r in read_jsonl(run_dir / "results.jsonl") if r["final"]]
+    assert sorted(finals) == sorted(rows)
+    assert not emulators_under(run_dir)
 
 
 # -- a killed emulator ----------------------------------------------------------------------------
