@@ -20,6 +20,7 @@ from microforge.hil.port_server import PortServer
 
 from .support import (
     BOARDS,
+    REPO,
     emulators_under,
     firmware_job,
     fwbuild,
@@ -27,9 +28,6 @@ from .support import (
     only_run_dir,
     read_jsonl,
     write_jobs,
-)
-from .support import (
-    REPO as REPO_ROOT,
 )
 
 pytestmark = pytest.mark.slow
@@ -193,7 +191,7 @@ def test_a_unit_that_does_not_come_back_is_taken_out(farm_firmware, tmp_path: Pa
             firmware_job(farm_firmware, "qemu_cortex_m4", "pass", program="pass_later"),
             firmware_job(farm_firmware, "qemu_riscv32", "pass")]  # fmt: skip
     farm = emulated_farm(["qemu_cortex_m4", "qemu_riscv32"])
-    plan = runner.RunPlan("stuck", REPO_ROOT, farm, farm.to_toml(),
+    plan = runner.RunPlan("stuck", REPO, farm, farm.to_toml(),
                           load_jobs_file(write_jobs(tmp_path / "jobs.toml", jobs)),
                           runner.Options())  # fmt: skip
     run_dir = runner.create_run(tmp_path / "out", plan)
