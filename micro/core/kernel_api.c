@@ -130,19 +130,16 @@ void mf_request_alias(mf_kernel_ctx *ctx, uint32_t output, uint32_t input) {
 
 mf_status mf_set_output_dims(mf_kernel_ctx *ctx, uint32_t i, uint32_t ndims, const int32_t *dims) {
   mf_tensor *t = mf_output(ctx, i);
-  if (ctx->interp->state != MF_STATE_PREPARING) return mf_kernel_error(ctx, "called outside prepare");
-  if (t == NULL || (t->flags & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE)) != 0u ||
-      (ndims > 0u && dims == NULL) || mf_shape_bytes(dims, ndims, (uint32_t)mf_dtype_size((mf_dtype)t->dtype)) == MF_BAD_SHAPE)
-    return mf_kernel_error(ctx, "output %u: cannot set this shape", i);
+  if (ctx->interp->state != MF_STATE_PREPARING || t == NULL ||
+      (t->flags & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE)) != 0u || (ndims > 0u && dims == NULL) ||
+      mf_shape_bytes(dims, ndims, (uint32_t)mf_dtype_size((mf_dtype)t->dtype)) == MF_BAD_SHAPE)
+    return mf_kernel_error(ctx, "output %u: cannot set this shape (in prepare only)", i);
   if (t->ndims == ndims && (ndims == 0u || memcmp(t->dims, dims, ndims * sizeof *dims) == 0))
     return MF_OK;
-  int32_t *copy = (int32_t *)(uintptr_t)t->dims;
-  if ((t->flags & MF_TENSOR_DIMS_OWNED) == 0u || t->ndims < ndims) {
-    copy = mf_interp_alloc_tail(ctx->interp, ndims * sizeof *dims, 4u);
-    if (copy == NULL) {
-      ctx->interp->needed_kind = MF_NEED_ESTIMATE;
-      return MF_ERR_ARENA_TOO_SMALL;
-    }
+  int32_t *copy = mf_interp_alloc_tail(ctx->interp, ndims * sizeof *dims, 4u);
+  if (copy == NULL) {
+    ctx->interp->needed_kind = MF_NEED_ESTIMATE;
+    return MF_ERR_ARENA_TOO_SMALL;
   }
   if (ndims > 0u) memcpy(copy, dims, ndims * sizeof *dims);
   t->dims = copy;
@@ -154,8 +151,7 @@ mf_status mf_set_output_dims(mf_kernel_ctx *ctx, uint32_t i, uint32_t ndims, con
 
 mf_status mf_kernel_error(mf_kernel_ctx *ctx, const char *fmt, ...) {
   mf_interpreter *it = ctx->interp;
-  const char *name = ctx->node->reg != NULL ? ctx->node->reg->name : "";
-  size_t len = mf_format(it->error, sizeof it->error, "node %u %s: ", ctx->node_index, name);
+  size_t len = mf_format(it->error, sizeof it->error, "node %u %s: ", ctx->node_index, ctx->node->reg->name);
   va_list args;
   va_start(args, fmt);
   mf_vformat(it->error + len, sizeof it->error - len, fmt != NULL ? fmt : "error", args);

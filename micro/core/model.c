@@ -143,12 +143,13 @@ int mf_model_tensor_quant(const mf_model *m, uint32_t i, mf_quant *quant) {
   uint32_t scales, zero_points, ndims;
   uint32_t sv = mf_fb_vector(m, q, MF_F_QUANT_SCALE, 4, &scales);
   uint32_t zv = mf_fb_vector(m, q, MF_F_QUANT_ZERO_POINT, 8, &zero_points);
-  if (scales == 0u || scales != zero_points) return scales == zero_points;
+  if (scales != zero_points) return 0;
+  if (scales == 0u) return 1;
   quant->channels = scales;
   quant->scales = (const float *)(const void *)(m->data + sv + 4u);
   quant->zero_points = m->data + zv + 4u;
-  memcpy(&quant->scale, quant->scales, sizeof quant->scale);
-  quant->zero_point = mf_quant_zero_point(quant, 0);
+  quant->scale = quant->scales[0];
+  quant->zero_point = (int32_t)mf_rd_u32(quant->zero_points); /* the low word of the int64 */
   /* Converters copy the filter's axis into 1-D biases: that reads as axis 0. */
   mf_fb_vector(m, t, MF_F_TENSOR_SHAPE, 4, &ndims);
   if (scales > 1u && ndims != 1u) quant->axis = (int32_t)mf_fb_u32(m, q, MF_F_QUANT_DIMENSION, 0);
@@ -238,9 +239,7 @@ static mf_status walk(mf_model *m, uint32_t t, uint32_t type, uint32_t i) {
       for (uint32_t k = 0; s == MF_OK && k < len && kind >= K_TENSORS; k++) {
         int32_t value = mf_fb_i32_at(m, pos, k);
         if (kind >= K_TABLES) {
-          uint32_t element = follow(m, pos + 4u + 4u * k);
-          if (kind == K_FIRST && k == 0u) m->subgraph = element;
-          s = walk(m, element, kind == K_FIRST && k > 0u ? T_EMPTY : sub, k);
+          s = walk(m, follow(m, pos + 4u + 4u * k), kind == K_FIRST && k > 0u ? T_EMPTY : sub, k);
         } else if (value >= (int32_t)m->len[MF_VEC_TENSORS] || value < -(int32_t)(sub & 1u)) {
           return fail(m, E_TENSOR_INDEX, name, i,
                       index_names[2u + (sub >> 1)], k, value);
@@ -327,7 +326,7 @@ static mf_status check_table(mf_model *m, uint32_t t, uint32_t type, uint32_t i)
   if (type == T_MODEL) {
     m->version = mf_fb_u32(m, t, MF_F_MODEL_VERSION, 0);
     if (m->version != 3u) return fail(m, E_VERSION, m->version);
-    if (m->subgraph == 0u) return fail(m, E_NO_SUBGRAPH);
+    if (m->len[MF_VEC_SUBGRAPHS] == 0u) return fail(m, E_NO_SUBGRAPH);
   } else if (type == T_OPCODE) {
     uint32_t version;
     const char *custom;

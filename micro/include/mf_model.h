@@ -27,7 +27,6 @@ typedef struct mf_model {
   const uint8_t *data;
   size_t size;
   uint32_t version;
-  uint32_t subgraph;            /* SubGraph 0 table */
   uint32_t offline_plan;        /* first offset of OfflineMemoryAllocation, 0 when absent */
   uint32_t vec[MF_VEC_COUNT];   /* MF_VEC_* positions, 0 when absent */
   uint32_t len[MF_VEC_COUNT];   /* and lengths */
