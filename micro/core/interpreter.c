@@ -179,8 +179,9 @@ static mf_status allocate(mf_interpreter *it) {
   load_tensors(it);
   mf_status status = resolve(it);
   if (status != MF_OK) return status;
-  it->state = MF_STATE_PREPARING;
+  it->state = MF_STATE_INITIALIZING;
   status = run_stage(it, 0);
+  it->state = MF_STATE_PREPARING;
   if (status == MF_OK) status = run_stage(it, 1);
   if (status == MF_OK) status = mf_plan(it);
   if (status != MF_OK) return status;

@@ -105,7 +105,7 @@ const uint8_t *mf_custom_options(const mf_kernel_ctx *ctx, size_t *size) {
 }
 
 void *mf_alloc_persistent(mf_kernel_ctx *ctx, size_t bytes) {
-  if (ctx->interp->state != MF_STATE_PREPARING) return NULL;
+  if (ctx->interp->state < MF_STATE_INITIALIZING) return NULL;
   return mf_interp_alloc_tail(ctx->interp, bytes, MF_ARENA_ALIGN);
 }
 
@@ -114,7 +114,7 @@ void *mf_op_data(const mf_kernel_ctx *ctx) { return ctx->node->op_data; }
 void mf_set_op_data(mf_kernel_ctx *ctx, void *data) { ctx->node->op_data = data; }
 
 mf_status mf_request_scratch(mf_kernel_ctx *ctx, size_t bytes) {
-  if (ctx->interp->state != MF_STATE_PREPARING) return mf_kernel_error(ctx, "called outside prepare");
+  if (ctx->interp->state < MF_STATE_INITIALIZING) return mf_kernel_error(ctx, "called outside prepare");
   if (bytes > MF_MAX_TENSOR_BYTES) return mf_kernel_error(ctx, "scratch of %zu bytes is too large", bytes);
   ctx->node->scratch_bytes = (uint32_t)bytes;
   return MF_OK;
@@ -130,7 +130,7 @@ void mf_request_alias(mf_kernel_ctx *ctx, uint32_t output, uint32_t input) {
 
 mf_status mf_set_output_dims(mf_kernel_ctx *ctx, uint32_t i, uint32_t ndims, const int32_t *dims) {
   mf_tensor *t = mf_output(ctx, i);
-  if (ctx->interp->state != MF_STATE_PREPARING || t == NULL ||
+  if (ctx->interp->state < MF_STATE_INITIALIZING || t == NULL ||
       (t->flags & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE)) != 0u || (ndims > 0u && dims == NULL) ||
       mf_shape_bytes(dims, ndims, (uint32_t)mf_dtype_size((mf_dtype)t->dtype)) == MF_BAD_SHAPE)
     return mf_kernel_error(ctx, "output %u: cannot set this shape (in prepare only)", i);

@@ -106,7 +106,9 @@ int mf_model_tensor_quant(const mf_model *m, uint32_t i, mf_quant *quant);
 const char *mf_model_tensor_name(const mf_model *m, uint32_t i);
 
 /* Interpreter internals shared with the planner and the kernel API. */
-enum { MF_STATE_BOUND, MF_STATE_READY, MF_STATE_FAILED, MF_STATE_PREPARING };
+/* MF_STATE_INITIALIZING and MF_STATE_PREPARING (from it on): kernels may
+ * allocate; aliases are requested in prepare only, once shapes are final. */
+enum { MF_STATE_BOUND, MF_STATE_READY, MF_STATE_FAILED, MF_STATE_INITIALIZING, MF_STATE_PREPARING };
 #define MF_ARENA_ALIGN 8u
 #define MF_BASE_ALIGN (sizeof(void *) > 4u ? (uint32_t)sizeof(void *) : 4u)
 

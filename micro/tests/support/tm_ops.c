@@ -16,6 +16,11 @@ static uint32_t word(const mf_kernel_ctx *ctx, uint32_t i) {
   return value;
 }
 
+static mf_status test_init(mf_kernel_ctx *ctx) {
+  if (word(ctx, 2) & TM_FLAG_COPY_INIT) mf_request_alias(ctx, 0, 0);
+  return MF_OK;
+}
+
 static mf_status test_prepare(mf_kernel_ctx *ctx) {
   uint32_t flags = word(ctx, 2);
   if (flags & TM_FLAG_LIE_ARENA) return MF_ERR_ARENA_TOO_SMALL;
@@ -53,7 +58,7 @@ static mf_status test_invoke(mf_kernel_ctx *ctx) {
     MF_ENSURE(ctx, scratch != NULL);
     memset(scratch, 0xA5, data->scratch);
   }
-  if (data->flags & TM_FLAG_COPY) {
+  if (data->flags & (TM_FLAG_COPY | TM_FLAG_COPY_INIT)) {
     const mf_tensor *in = mf_input(ctx, 0);
     mf_tensor *out = mf_output(ctx, 0);
     size_t n = mf_tensor_elements(out), len = mf_tensor_elements(in);
@@ -78,5 +83,5 @@ static mf_status test_invoke(mf_kernel_ctx *ctx) {
   return MF_OK;
 }
 
-const mf_op_registration tm_op_test = {MF_CUSTOM_OP, 3, "MF_TEST", NULL, test_prepare, test_invoke, NULL};
+const mf_op_registration tm_op_test = {MF_CUSTOM_OP, 3, "MF_TEST", test_init, test_prepare, test_invoke, NULL};
 const mf_op_registration tm_op_test_conv = {3, 2, "CONV_2D", NULL, test_prepare, test_invoke, NULL};

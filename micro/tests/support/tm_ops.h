@@ -26,6 +26,7 @@ extern "C" {
 #define TM_FLAG_LIE_ARENA 0x4  /* prepare claims ARENA_TOO_SMALL without allocating */
 #define TM_FLAG_SET_DIMS 0x8   /* prepare sets output 0 to [1, word 3] */
 #define TM_FLAG_COPY 0x10      /* a copy of input 0 that requests an alias */
+#define TM_FLAG_COPY_INIT 0x20 /* the same copy, asking in init (the runtime ignores that) */
 
 extern const mf_op_registration tm_op_test;       /* custom "MF_TEST", any version <= 3 */
 extern const mf_op_registration tm_op_test_conv;  /* the same kernel as builtin CONV_2D, max 2 */
