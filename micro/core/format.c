@@ -58,7 +58,8 @@ size_t mf_vformat(char *buf, size_t size, const char *fmt, va_list args) {
       unsigned precision = 6;
       int is_long = 0;
       if (*fmt == '.') {
-        for (precision = 0; *++fmt >= '0' && *fmt <= '9';) precision = precision * 10u + (unsigned)(*fmt - '0');
+        for (precision = 0; *++fmt >= '0' && *fmt <= '9';)
+          precision = precision * 10u + (unsigned)(*fmt - '0');
         if (precision > 9u) precision = 9;
       }
       for (; *fmt == 'l' || *fmt == 'z'; fmt++) is_long = 1;

@@ -257,7 +257,8 @@ static mf_status walk(mf_model *m, uint32_t t, uint32_t type, uint32_t i) {
 /* The first node writing `tensor`, as node << 16 | output slot; ~0 when none. */
 static uint32_t first_writer(const mf_model *m, int32_t tensor) {
   for (uint32_t j = 0; j < m->len[MF_VEC_OPERATORS]; j++) {
-    uint32_t count, vec = mf_fb_vector(m, mf_fb_table_at(m, m->vec[MF_VEC_OPERATORS], j), MF_F_OP_OUTPUTS, 4, &count);
+    uint32_t op = mf_fb_table_at(m, m->vec[MF_VEC_OPERATORS], j), count;
+    uint32_t vec = mf_fb_vector(m, op, MF_F_OP_OUTPUTS, 4, &count);
     for (uint32_t k = 0; k < count; k++) {
       if (mf_fb_i32_at(m, vec, k) == tensor) return j << 16 | k;
     }
@@ -298,11 +299,10 @@ static mf_status check_operator(mf_model *m, uint32_t t, uint32_t i) {
       int32_t tensor = mf_fb_i32_at(m, vec, k);
       if (tensor < 0) continue;
       uint32_t flags = tensor_flags(m, tensor), writer = first_writer(m, tensor);
-      if (io == 0u && (flags & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE | MF_TENSOR_INPUT)) == 0u &&
-          writer >> 16 >= i)
-        return fail(m, E_READ_EARLY, i, k, tensor);
-      if (io == 1u && ((flags & (MF_TENSOR_CONSTANT | MF_TENSOR_INPUT)) != 0u || writer != (i << 16 | k)))
-        return fail(m, E_WRITE_TWICE, i, k, tensor);
+      int bad = io == 0u ? (flags & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE | MF_TENSOR_INPUT)) == 0u &&
+                               writer >> 16 >= i
+                         : (flags & (MF_TENSOR_CONSTANT | MF_TENSOR_INPUT)) != 0u || writer != (i << 16 | k);
+      if (bad) return fail(m, E_READ_EARLY + io, i, k, tensor); /* or E_WRITE_TWICE */
     }
   }
   return MF_OK;
@@ -316,7 +316,8 @@ static mf_status check_metadata(mf_model *m, uint32_t t, uint32_t i) {
   uint32_t size, tensors = m->len[MF_VEC_TENSORS];
   const uint8_t *plan = mf_model_buffer(m, mf_fb_u32(m, t, MF_F_METADATA_BUFFER, 0), &size);
   /* Offsets below 0 plan the tensor online. */
-  if (plan == NULL || size != 12u + 4u * tensors || mf_rd_u32(plan + 8) != tensors) return fail(m, E_OFFLINE_PLAN, i);
+  if (plan == NULL || size != 12u + 4u * tensors || mf_rd_u32(plan + 8) != tensors)
+    return fail(m, E_OFFLINE_PLAN, i);
   if (mf_rd_u32(plan + 4) == 0u) m->offline_plan = (uint32_t)(plan - m->data) + 12u;
   return MF_OK;
 }

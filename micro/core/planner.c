@@ -73,8 +73,10 @@ static uint32_t scan_life(const mf_interpreter *it, uint32_t t) {
 void mf_plan_alias(mf_interpreter *it, uint32_t node, uint32_t input, uint32_t output) {
   const mf_tensor *in = &it->tensors[input], *out = &it->tensors[output];
   uint32_t root = root_of(it, input), outputs = it->model->vec[MF_VEC_OUTPUTS];
-  if (it->model->offline_plan != 0u || ((in->flags | out->flags) & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE)) != 0u ||
-      uses(it, outputs, input) || ((it->tensors[root].flags & MF_TENSOR_INPUT) != 0u && uses(it, outputs, output)) ||
+  if (it->model->offline_plan != 0u ||
+      ((in->flags | out->flags) & (MF_TENSOR_CONSTANT | MF_TENSOR_VARIABLE)) != 0u ||
+      uses(it, outputs, input) ||
+      ((it->tensors[root].flags & MF_TENSOR_INPUT) != 0u && uses(it, outputs, output)) ||
       in->dtype != out->dtype || mf_tensor_bytes(in) != mf_tensor_bytes(out))
     return;
   for (uint32_t j = node + 1u; j < it->node_count; j++) {
@@ -188,7 +190,8 @@ mf_status mf_plan(mf_interpreter *it) {
   }
   for (uint32_t k = 0; k < it->tensor_count; k++) {
     int32_t fixed = offline_offset(&p, k);
-    if (fixed >= 0 && buffer(&p, k, &b) && (((uint32_t)fixed & (b.align - 1u)) != 0u || (uint32_t)fixed > MAX_OFFSET - b.size))
+    if (fixed >= 0 && buffer(&p, k, &b) &&
+        (((uint32_t)fixed & (b.align - 1u)) != 0u || (uint32_t)fixed > MAX_OFFSET - b.size))
       return mf_interp_fail(it, E_OFFLINE_OFFSET, k, fixed);
   }
   /* Exact sizes, then TFLM's 16-byte rounding: the smaller plan wins. */

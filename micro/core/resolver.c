@@ -17,7 +17,8 @@ static uint32_t find(const mf_resolver *resolver, int32_t code, const char *cust
   for (; i < resolver->count; i++) {
     const mf_op_registration *op = resolver->ops[i];
     if (op->builtin_code == code &&
-        (code != MF_CUSTOM_OP || (custom_name != NULL && op->name != NULL && strcmp(op->name, custom_name) == 0)))
+        (code != MF_CUSTOM_OP ||
+         (custom_name != NULL && op->name != NULL && strcmp(op->name, custom_name) == 0)))
       break;
   }
   return i;
