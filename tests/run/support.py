@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import shared_models_dir
+from conformance.harness import shared_models_dir
 from microforge import cli
 
 CLI_TIMEOUT_S = 600
