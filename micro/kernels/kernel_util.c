@@ -632,3 +632,56 @@ mf_status mf_compute_padding(uint32_t padding, int32_t in_size, int32_t filter_s
   result->offset = (int32_t)(total % 2);
   return MF_OK;
 }
+
+typedef struct raw_binary_data {
+  mf_row_fn row;
+  const mf_broadcast *plan; /* NULL when one row covers the output */
+  uint32_t count;
+  uint8_t mode;
+  uint8_t esize;
+} raw_binary_data;
+
+mf_status mf_raw_binary_prepare(mf_kernel_ctx *ctx, const mf_raw_binary_rows *rows) {
+  mf_status status = mf_check_io(ctx, 2, 2, 1);
+  if (status != MF_OK) return status;
+  const mf_tensor *a = mf_input(ctx, 0);
+  const mf_tensor *b = mf_input(ctx, 1);
+  const mf_tensor *out = mf_output(ctx, 0);
+  const mf_dtype dtype = (mf_dtype)out->dtype;
+  if (a->dtype != dtype || b->dtype != dtype) {
+    return mf_kernel_error(ctx, "inputs %s and %s, output %s", mf_dtype_name((mf_dtype)a->dtype),
+                           mf_dtype_name((mf_dtype)b->dtype), mf_dtype_name(dtype));
+  }
+  raw_binary_data d = {0};
+  switch (dtype) {
+    case MF_FLOAT32: d.row = rows->f32; break;
+    case MF_INT8: d.row = rows->i8; break;
+    case MF_INT16: d.row = rows->i16; break;
+    case MF_INT32: d.row = rows->i32; break;
+    case MF_INT64: d.row = rows->i64; break;
+    default: break;
+  }
+  if (d.row == NULL) return mf_kernel_error(ctx, "%s not supported", mf_dtype_name(dtype));
+  d.esize = (uint8_t)mf_dtype_size(dtype);
+  mf_broadcast_info info;
+  status = mf_broadcast_analyze(ctx, a, b, out, d.esize, &info);
+  if (status != MF_OK) return status;
+  d.count = info.count;
+  d.mode = (uint8_t)info.mode;
+  raw_binary_data *data = (raw_binary_data *)mf_alloc_persistent(ctx, sizeof *data);
+  status = mf_broadcast_store(ctx, &info, &d.plan);
+  if (data == NULL || status != MF_OK) return MF_ERR_ARENA_TOO_SMALL;
+  *data = d;
+  mf_set_op_data(ctx, data);
+  return MF_OK;
+}
+
+mf_status mf_raw_binary_invoke(mf_kernel_ctx *ctx) {
+  const raw_binary_data *d = (const raw_binary_data *)mf_op_data(ctx);
+  const void *a = mf_input(ctx, 0)->data;
+  const void *b = mf_input(ctx, 1)->data;
+  void *o = mf_output(ctx, 0)->data;
+  if (d->plan != NULL) mf_broadcast_run(d->plan, a, b, o, d->esize, d->row, d);
+  else d->row(a, b, o, d->count, d->mode, d);
+  return MF_OK;
+}

@@ -108,6 +108,36 @@ mf_status mf_broadcast_store(mf_kernel_ctx *ctx, const mf_broadcast_info *info,
 void mf_broadcast_run(const mf_broadcast *plan, const void *a, const void *b, void *out,
                       size_t out_esize, mf_row_fn row, const void *params);
 
+/* ---- Same-dtype binary ops on raw values (MAXIMUM, MINIMUM) ----
+ * One row function per dtype; NULL marks a dtype the op does not take. */
+typedef struct mf_raw_binary_rows {
+  mf_row_fn f32, i8, i16, i32, i64;
+} mf_raw_binary_rows;
+
+/* Checks two inputs and one output of one dtype, plans the broadcast and
+ * stores the row function for invoke. */
+mf_status mf_raw_binary_prepare(mf_kernel_ctx *ctx, const mf_raw_binary_rows *rows);
+mf_status mf_raw_binary_invoke(mf_kernel_ctx *ctx);
+
+/* Defines a row function applying EXPR(x, y) elementwise to elements of T. */
+#define MF_RAW_BINARY_ROW(NAME, T, EXPR)                                                \
+  static void NAME(const void *pa, const void *pb, void *po, uint32_t n, uint32_t mode, \
+                   const void *params) {                                                \
+    (void)params;                                                                       \
+    const T *a = (const T *)pa;                                                         \
+    const T *b = (const T *)pb;                                                         \
+    T *o = (T *)po;                                                                     \
+    if (mode == MF_ROW_A_SCALAR) {                                                      \
+      const T x = a[0];                                                                 \
+      for (uint32_t i = 0; i < n; ++i) o[i] = EXPR(x, b[i]);                            \
+    } else if (mode == MF_ROW_B_SCALAR) {                                               \
+      const T y = b[0];                                                                 \
+      for (uint32_t i = 0; i < n; ++i) o[i] = EXPR(a[i], y);                            \
+    } else {                                                                            \
+      for (uint32_t i = 0; i < n; ++i) o[i] = EXPR(a[i], b[i]);                         \
+    }                                                                                   \
+  }
+
 /* ---- Strided copies (transpose, slices) ----
  * A gather reads dims[0] x dims[1] x ... elements of `esize` bytes from
  * src + base, stepping step[d] bytes along loop d, and writes them densely. */
